@@ -1,0 +1,280 @@
+/**
+ * The gateway's configuration: the only module that reads the environment. `loadConfig` is pure,
+ * collects every problem and throws one `ConfigError` listing them all; it never echoes a secret.
+ */
+
+export const UPSTREAM_URLS = Object.freeze({
+  live: "https://api.rrpproxy.net/api/call.cgi",
+  ote: "https://api-ote.rrpproxy.net/api/call.cgi",
+});
+
+export interface SandboxAccount {
+  readonly login: string;
+  readonly password: string;
+}
+
+export interface Config {
+  readonly server: {
+    readonly port: number;
+    readonly host: string;
+    readonly production: boolean;
+    /** Show error messages of unexpected errors to clients (never in production by default). */
+    readonly exposeErrorDetails: boolean;
+    /** Serve the Apollo Sandbox explorer on GET /graphql (default: on unless production). */
+    readonly explorer: boolean;
+    /** Answer introspection queries (default: on unless production). */
+    readonly introspection: boolean;
+  };
+  readonly upstream: {
+    /** `embedded`: the gateway starts the built-in sandbox; `remote`: `url` is used as is. */
+    readonly mode: "embedded" | "remote";
+    /** Full URL of `call.cgi`; empty in embedded mode until the sandbox has started. */
+    readonly url: string;
+    readonly login: string;
+    readonly password: string;
+    /** Use a persistent session (`persistent=1`, `s_sessionid`) instead of sending the password. */
+    readonly session: boolean;
+    /** Timeout of reads and small changes, in milliseconds. */
+    readonly timeoutMs: number;
+    /** Timeout of orders, renewals, reissues, revokes and cancels, in milliseconds. */
+    readonly orderTimeoutMs: number;
+    /** Keep-alive connections in the pool. */
+    readonly connections: number;
+    /** Further attempts of a read after the first one failed temporarily. */
+    readonly retries: number;
+    /** Base delay of the exponential backoff between retries, in milliseconds. */
+    readonly retryBaseMs: number;
+  };
+  readonly cache: {
+    /** `memory` (in-process LRU), `redis` (shared) or `off`. */
+    readonly kind: "memory" | "redis" | "off";
+    /** `redis://` or `rediss://` URL when kind is `redis`. */
+    readonly url: string;
+  };
+  readonly sandbox: {
+    readonly port: number;
+    readonly accounts: readonly SandboxAccount[];
+    /** Sample certificates created per account at start (demos); 0 for tests. */
+    readonly seed: number;
+    /** Added to every reply, in milliseconds. */
+    readonly latencyMs: number;
+    /** Time from order to passed validation, in milliseconds. */
+    readonly issuanceDelayMs: number;
+  };
+  readonly gateway: {
+    /** Most certificates fetched at once when a list needs full records. */
+    readonly fetchConcurrency: number;
+    /** Largest `first` a connection accepts. */
+    readonly maxPageSize: number;
+    /** How long an idempotency key and its result are kept, in milliseconds. */
+    readonly idempotencyTtlMs: number;
+  };
+}
+
+export const DEFAULTS = Object.freeze({
+  PORT: "4000",
+  HOST: "0.0.0.0",
+  RRPPROXY_TIMEOUT_MS: "30000",
+  RRPPROXY_ORDER_TIMEOUT_MS: "300000",
+  RRPPROXY_CONNECTIONS: "8",
+  RRPPROXY_RETRIES: "2",
+  RRPPROXY_RETRY_BASE_MS: "200",
+  RRPPROXY_SESSION: "0",
+  CACHE_URL: "memory",
+  SANDBOX_PORT: "4100",
+  SANDBOX_ACCOUNTS: "demo:demo",
+  SANDBOX_SEED: "0",
+  SANDBOX_LATENCY_MS: "0",
+  SANDBOX_ISSUANCE_DELAY_MS: "3000",
+  GATEWAY_FETCH_CONCURRENCY: "8",
+  GATEWAY_MAX_PAGE_SIZE: "100",
+  GATEWAY_IDEMPOTENCY_TTL_MS: String(24 * 60 * 60 * 1000),
+});
+
+/** Every problem of the configuration at once; the message lists them one per line. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map(p => `  - ${p}`).join("\n")}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  raw(name: string): string | undefined {
+    const v = this.env[name];
+    return v === undefined || v.trim() === "" ? undefined : v.trim();
+  }
+
+  string(name: keyof typeof DEFAULTS): string {
+    return this.raw(name) ?? DEFAULTS[name];
+  }
+
+  int(name: keyof typeof DEFAULTS, min: number, max: number): number {
+    const text = this.string(name);
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < min || n > max) {
+      this.problems.push(`${name} must be a whole number from ${min} to ${max} (got "${text}")`);
+      return Number(DEFAULTS[name]);
+    }
+    return n;
+  }
+
+  flag(name: string, fallback: boolean): boolean {
+    const text = this.raw(name);
+    if (text === undefined) {
+      return fallback;
+    }
+    if (/^(1|true|yes|on)$/i.test(text)) {
+      return true;
+    }
+    if (/^(0|false|no|off)$/i.test(text)) {
+      return false;
+    }
+    this.problems.push(`${name} must be 1/true/yes/on or 0/false/no/off (got "${text}")`);
+    return fallback;
+  }
+}
+
+function parseAccounts(text: string, problems: string[]): SandboxAccount[] {
+  const accounts: SandboxAccount[] = [];
+  for (const entry of text.split(",")) {
+    const item = entry.trim();
+    const colon = item.indexOf(":");
+    if (colon <= 0 || colon === item.length - 1) {
+      // The entry may hold a password: name only its position.
+      problems.push(
+        `SANDBOX_ACCOUNTS entry ${accounts.length + 1} must be login:password (comma-separated list)`,
+      );
+      continue;
+    }
+    accounts.push({ login: item.slice(0, colon), password: item.slice(colon + 1) });
+  }
+  return accounts;
+}
+
+function parseUpstreamUrl(text: string, problems: string[]): string {
+  const preset = (UPSTREAM_URLS as Record<string, string>)[text.toLowerCase()];
+  if (preset) {
+    return preset;
+  }
+  try {
+    const url = new URL(text);
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      throw new Error("protocol");
+    }
+    if (url.username || url.password) {
+      problems.push("RRPPROXY_URL must not contain credentials: use RRPPROXY_LOGIN and RRPPROXY_PASSWORD");
+      return "";
+    }
+    return url.toString();
+  } catch {
+    problems.push(`RRPPROXY_URL must be "live", "ote" or an http(s) URL of call.cgi (got "${text}")`);
+    return "";
+  }
+}
+
+function parseCache(text: string, problems: string[]): Config["cache"] {
+  if (/^off$/i.test(text)) {
+    return { kind: "off", url: "" };
+  }
+  if (/^memory$/i.test(text)) {
+    return { kind: "memory", url: "" };
+  }
+  if (/^rediss?:\/\//i.test(text)) {
+    try {
+      new URL(text);
+      return { kind: "redis", url: text };
+    } catch {
+      // fall through to the problem below
+    }
+  }
+  problems.push('CACHE_URL must be "memory", "off" or a redis:// / rediss:// URL');
+  return { kind: "memory", url: "" };
+}
+
+/**
+ * Parses the environment into a frozen `Config`. Throws `ConfigError` listing every problem.
+ * With neither `RRPPROXY_URL` nor `RRPPROXY_LOGIN`, the gateway runs on the embedded sandbox.
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const r = new Reader(env);
+  const production = (r.raw("NODE_ENV") ?? "") === "production";
+
+  const urlText = r.raw("RRPPROXY_URL");
+  const login = r.raw("RRPPROXY_LOGIN");
+  const password = env.RRPPROXY_PASSWORD ?? "";
+  let mode: Config["upstream"]["mode"] = "embedded";
+  let url = "";
+  if (urlText !== undefined) {
+    mode = "remote";
+    url = parseUpstreamUrl(urlText, r.problems);
+    if (login === undefined) {
+      r.problems.push("RRPPROXY_LOGIN is required when RRPPROXY_URL is set");
+    }
+    if (password === "") {
+      r.problems.push("RRPPROXY_PASSWORD is required when RRPPROXY_URL is set");
+    }
+  } else if (login !== undefined) {
+    r.problems.push(
+      'RRPPROXY_URL is required with RRPPROXY_LOGIN: "ote" (the provider\'s test system), "live" or a URL',
+    );
+  }
+
+  const accounts = parseAccounts(r.string("SANDBOX_ACCOUNTS"), r.problems);
+  const firstAccount = accounts[0] ?? { login: "demo", password: "demo" };
+
+  const config: Config = {
+    server: {
+      port: r.int("PORT", 0, 65535),
+      host: r.string("HOST"),
+      production,
+      exposeErrorDetails: r.flag("GATEWAY_EXPOSE_ERROR_DETAILS", !production),
+      explorer: r.flag("GATEWAY_EXPLORER", !production),
+      introspection: r.flag("GATEWAY_INTROSPECTION", !production),
+    },
+    upstream: {
+      mode,
+      url,
+      login: mode === "remote" ? (login ?? "") : firstAccount.login,
+      password: mode === "remote" ? password : firstAccount.password,
+      session: r.flag("RRPPROXY_SESSION", false),
+      timeoutMs: r.int("RRPPROXY_TIMEOUT_MS", 1, 3_600_000),
+      orderTimeoutMs: r.int("RRPPROXY_ORDER_TIMEOUT_MS", 1, 3_600_000),
+      connections: r.int("RRPPROXY_CONNECTIONS", 1, 256),
+      retries: r.int("RRPPROXY_RETRIES", 0, 10),
+      retryBaseMs: r.int("RRPPROXY_RETRY_BASE_MS", 0, 60_000),
+    },
+    cache: parseCache(r.string("CACHE_URL"), r.problems),
+    sandbox: {
+      port: r.int("SANDBOX_PORT", 0, 65535),
+      accounts,
+      seed: r.int("SANDBOX_SEED", 0, 10_000),
+      latencyMs: r.int("SANDBOX_LATENCY_MS", 0, 600_000),
+      issuanceDelayMs: r.int("SANDBOX_ISSUANCE_DELAY_MS", 0, 86_400_000),
+    },
+    gateway: {
+      fetchConcurrency: r.int("GATEWAY_FETCH_CONCURRENCY", 1, 256),
+      maxPageSize: r.int("GATEWAY_MAX_PAGE_SIZE", 1, 1000),
+      idempotencyTtlMs: r.int("GATEWAY_IDEMPOTENCY_TTL_MS", 86_400_000, 31 * 86_400_000),
+    },
+  };
+  if (r.problems.length > 0) {
+    throw new ConfigError(r.problems);
+  }
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object") {
+    for (const inner of Object.values(value as Record<string, unknown>)) {
+      deepFreeze(inner);
+    }
+    Object.freeze(value);
+  }
+  return value;
+}
