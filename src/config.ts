@@ -168,12 +168,16 @@ function parseUpstreamUrl(text: string, problems: string[]): string {
       throw new Error("protocol");
     }
     if (url.username || url.password) {
-      problems.push("RRPPROXY_URL must not contain credentials: use RRPPROXY_LOGIN and RRPPROXY_PASSWORD");
+      problems.push(
+        "RRPPROXY_URL must not contain credentials: use RRPPROXY_LOGIN and RRPPROXY_PASSWORD",
+      );
       return "";
     }
     return url.toString();
   } catch {
-    problems.push(`RRPPROXY_URL must be "live", "ote" or an http(s) URL of call.cgi (got "${text}")`);
+    problems.push(
+      `RRPPROXY_URL must be "live", "ote" or an http(s) URL of call.cgi (got "${text}")`,
+    );
     return "";
   }
 }
