@@ -83,7 +83,7 @@ export const DEFAULTS = Object.freeze({
   CACHE_URL: "memory",
   SANDBOX_PORT: "4100",
   SANDBOX_ACCOUNTS: "demo:demo",
-  SANDBOX_SEED: "0",
+  SANDBOX_SEED: "12",
   SANDBOX_LATENCY_MS: "0",
   SANDBOX_ISSUANCE_DELAY_MS: "3000",
   GATEWAY_FETCH_CONCURRENCY: "8",
@@ -175,8 +175,10 @@ function parseUpstreamUrl(text: string, problems: string[]): string {
     }
     return url.toString();
   } catch {
+    // Echo the value without its user info: an unusable URL may still carry credentials.
+    const shown = text.replace(/\/\/[^/]*@/, "//***@");
     problems.push(
-      `RRPPROXY_URL must be "live", "ote" or an http(s) URL of call.cgi (got "${text}")`,
+      `RRPPROXY_URL must be "live", "ote" or an http(s) URL of call.cgi (got "${shown}")`,
     );
     return "";
   }

@@ -82,7 +82,8 @@ export function encodeCommand(command: WireCommand): string {
       (value as readonly (string | number)[]).forEach((item, index) => {
         lines.push(`${key}${index}=${scalar(item)}`);
       });
-    } else if (typeof value === "string" && MULTILINE_PARAMETERS.has(key) && /[\r\n]/.test(value)) {
+    } else if (typeof value === "string" && MULTILINE_PARAMETERS.has(key)) {
+      // Always indexed: the manual documents only CSR0..n / CRT0..n, never a bare CSR.
       splitLines(value).forEach((line, index) => lines.push(`${key}${index}=${line}`));
     } else {
       lines.push(`${key}=${scalar(value as string | number | boolean)}`);
