@@ -16,6 +16,10 @@ const layers = [
   { target: "./src/sandbox", from: "./src/loaders" },
   { target: "./src/sandbox", from: "./resolvers" },
   { target: "./src/sandbox", from: "./schema" },
+  // PKI parsing is a leaf shared by the sandbox and the resolvers.
+  { target: "./src/pki", from: "./src", except: ["./pki"] },
+  { target: "./src/pki", from: "./resolvers" },
+  { target: "./src/pki", from: "./schema" },
   // Loaders sit on the client and the cache only.
   { target: "./src/loaders", from: "./resolvers" },
   { target: "./src/loaders", from: "./schema" },
