@@ -1,0 +1,486 @@
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
+import { CertificateClass } from "../schema/certificate-class.type";
+import { CertificateConnection } from "../schema/certificate-connection.type";
+import { CertificateContact } from "../schema/certificate-contact.type";
+import { CertificateOrder } from "../schema/certificate-order.type";
+import { CertificateStatus } from "../schema/certificate-status.enum";
+import { Certificate } from "../schema/certificate.type";
+import { CertificatesArgs } from "../schema/certificates.args";
+import { CsrDetails } from "../schema/csr-details.type";
+import { DateTimeScalar } from "../schema/date-time.scalar";
+import { DomainValidation } from "../schema/domain-validation.type";
+import { OrderCertificateInput } from "../schema/order-certificate.input";
+import { ReissueCertificateInput } from "../schema/reissue-certificate.input";
+import { RenewCertificateInput } from "../schema/renew-certificate.input";
+import { X509Details } from "../schema/x509-details.type";
+import { type Context } from "../src/context";
+import { assertNoViolations, BadUserInputError, NotFoundError } from "../src/errors";
+import { fingerprintOf } from "../src/idempotency";
+import { checkOrder, expandApproverEmails } from "../src/order-rules";
+import { parseCsr } from "../src/pki/csr";
+import { PemError } from "../src/pki/errors";
+import { parseCertificate } from "../src/pki/x509";
+import { type WireReply } from "../src/upstream/codec";
+import { decodeCertificate, fromStoredReply, toStoredReply } from "../src/upstream/records";
+import {
+  type CertificateRecord,
+  type CertificateRowRecord,
+  type ClassRecord,
+} from "../src/upstream/types";
+import {
+  type CertificateClassRef,
+  type CertificateContactRef,
+  type CertificateOrderRef,
+  type CertificateRef,
+  type ConnectionShape,
+  fromDcvMethod,
+  idempotencyKeyViolations,
+  orderViolations,
+  toAddCertificateArgs,
+  toCertificateStatus,
+  toChain,
+  toConnection,
+  toCsrDetails,
+  toDomainValidation,
+  toPageRequest,
+  toPeriod,
+  toStatusPattern,
+  toX509Details,
+  unknownClassViolations,
+} from "./mappers";
+
+/**
+ * Sends a costly command once per idempotency key: without a key, sends it; with one, through
+ * the store, scoped to the upstream account, the operation and the input's fingerprint. The
+ * reply is stored as plain JSON so that every caller with the key decodes the same result.
+ */
+async function sendOnce(
+  ctx: Context,
+  operation: string,
+  key: string | null | undefined,
+  input: object,
+  send: () => Promise<WireReply>,
+): Promise<WireReply> {
+  const sendStored = async () => toStoredReply(await send());
+  if (key === null || key === undefined) {
+    return fromStoredReply(await sendStored());
+  }
+  const stored = await ctx.idempotency.run(
+    {
+      account: ctx.account,
+      key,
+      operation,
+      fingerprint: fingerprintOf(input),
+      ttlMs: ctx.settings.idempotencyTtlMs,
+    },
+    sendStored,
+  );
+  return fromStoredReply(stored);
+}
+
+/**
+ * Makes the request's loaders forget what a command changed and remember the certificate its
+ * reply holds, so the answer is fresh without another StatusCertificate.
+ */
+function remember(
+  ctx: Context,
+  record: CertificateRecord,
+  changed: { certificateIds?: string[]; orderIds?: (string | null)[] },
+): CertificateRef {
+  const orderIds = [...(changed.orderIds ?? []), record.orderId].filter(
+    (id): id is string => id !== null,
+  );
+  ctx.forget({ certificateIds: [record.id, ...(changed.certificateIds ?? [])], orderIds });
+  ctx.loaders.certificateById.prime(record.id, record);
+  return { id: record.id };
+}
+
+/** The existing certificate a mutation is about, or `NOT_FOUND`. */
+async function target(ctx: Context, id: string): Promise<CertificateRecord> {
+  const record = await ctx.loaders.certificateById.load(id);
+  if (!record) {
+    throw new NotFoundError("Certificate", id);
+  }
+  return record;
+}
+
+/** The class of an existing certificate (it must exist: a broken invariant otherwise). */
+async function classOf(ctx: Context, record: CertificateRecord): Promise<ClassRecord> {
+  const klass = await ctx.loaders.classByName.load(record.className);
+  if (!klass) {
+    throw new NotFoundError("CertificateClass", record.className);
+  }
+  return klass;
+}
+
+function contactsOf(record: CertificateRecord): {
+  tech: boolean;
+  organization: boolean;
+  evApprover: boolean;
+} {
+  return {
+    tech: record.techContactId !== null,
+    organization: record.organizationContactId !== null,
+    evApprover: record.evApproverContactId !== null,
+  };
+}
+
+@Resolver(_of => Certificate)
+export class CertificateResolver {
+  @Query(_returns => Certificate, {
+    nullable: true,
+    description: "Look up one certificate by id; null when there is none",
+  })
+  async certificate(
+    @Arg("id", _type => ID) id: string,
+    @Ctx() ctx: Context,
+  ): Promise<CertificateRef | null> {
+    const row = await ctx.loaders.certificateRowById.load(id);
+    return row ? { id } : null;
+  }
+
+  @Query(_returns => CertificateConnection, {
+    description:
+      "A page of certificates, optionally filtered. Fields that a list row holds (id, status, " +
+      "class, order, serverType, dates) cost no further upstream call",
+  })
+  async certificates(
+    @Args(_type => CertificatesArgs) args: CertificatesArgs,
+    @Ctx() ctx: Context,
+  ): Promise<ConnectionShape<CertificateRef>> {
+    const request = toPageRequest(args, ctx.settings.maxPageSize);
+    if (Array.isArray(request)) {
+      throw new BadUserInputError(request);
+    }
+    const page = await ctx.loaders.certificatePage.load({
+      offset: request.offset,
+      limit: Math.max(request.size, 1),
+      status: args.filter?.status ? toStatusPattern(args.filter.status) : undefined,
+      className: args.filter?.class ? args.filter.class.toLowerCase() : undefined,
+      orderId: args.filter?.orderId ?? undefined,
+    });
+    return toConnection(page, request.offset, request.size, row => ({ id: row.id }));
+  }
+
+  @Mutation(_returns => Certificate, {
+    description:
+      "Places an order (costs money). The input is checked against the class first; a repeated " +
+      "idempotencyKey returns the first result and orders nothing",
+  })
+  async orderCertificate(
+    @Arg("input", _type => OrderCertificateInput) input: OrderCertificateInput,
+    @Arg("idempotencyKey", _type => String, {
+      nullable: true,
+      description: "Any unique string (a UUID): the order is placed at most once per key",
+    })
+    idempotencyKey: string | null | undefined,
+    @Ctx() ctx: Context,
+  ): Promise<CertificateRef> {
+    assertNoViolations(idempotencyKeyViolations(idempotencyKey));
+    const klass = await ctx.loaders.classByName.load(input.class);
+    assertNoViolations(klass ? orderViolations(input, klass) : unknownClassViolations(input.class));
+    const args = toAddCertificateArgs(input);
+    const reply = await sendOnce(ctx, "orderCertificate", idempotencyKey, input, () =>
+      ctx.upstream.call("AddCertificate", args),
+    );
+    return remember(ctx, decodeCertificate(reply), {});
+  }
+
+  @Mutation(_returns => Certificate, {
+    description:
+      "Renews a certificate into a new one (costs money); what the input leaves out is kept. A " +
+      "repeated idempotencyKey returns the first result and renews nothing",
+  })
+  async renewCertificate(
+    @Arg("input", _type => RenewCertificateInput) input: RenewCertificateInput,
+    @Arg("idempotencyKey", _type => String, {
+      nullable: true,
+      description: "Any unique string (a UUID): the renewal is made at most once per key",
+    })
+    idempotencyKey: string | null | undefined,
+    @Ctx() ctx: Context,
+  ): Promise<CertificateRef> {
+    assertNoViolations(idempotencyKeyViolations(idempotencyKey));
+    const current = await target(ctx, input.id);
+    const klass = await classOf(ctx, current);
+    const method = input.dcvMethod ? fromDcvMethod(input.dcvMethod) : undefined;
+    assertNoViolations(
+      checkOrder({
+        klass,
+        domains: current.domains,
+        dcvMethod: method,
+        approverEmails: input.approverEmails ?? undefined,
+        csrPem: input.csr ?? undefined,
+        periodYears: input.periodYears ?? undefined,
+        contacts: contactsOf(current),
+        dcvToken: input.dcvToken ?? undefined,
+        autofillDomains: false,
+        requireCsr: false,
+      }),
+    );
+    const reply = await sendOnce(ctx, "renewCertificate", idempotencyKey, input, () =>
+      ctx.upstream.call("RenewCertificate", {
+        certificate: current.id,
+        csr: input.csr ?? undefined,
+        dcvmethod: method,
+        dcvemail:
+          method === "email" && input.approverEmails
+            ? expandApproverEmails(current.domains.length, input.approverEmails)
+            : undefined,
+        dcvtoken: input.dcvToken ?? undefined,
+        period: toPeriod(input.periodYears),
+      }),
+    );
+    return remember(ctx, decodeCertificate(reply), {
+      certificateIds: [current.id],
+      orderIds: [current.orderId],
+    });
+  }
+
+  @Mutation(_returns => Certificate, {
+    description:
+      "Reissues an issued certificate, usually with a new CSR, into a new certificate of the " +
+      "same order. A repeated idempotencyKey returns the first result and reissues nothing",
+  })
+  async reissueCertificate(
+    @Arg("input", _type => ReissueCertificateInput) input: ReissueCertificateInput,
+    @Arg("idempotencyKey", _type => String, {
+      nullable: true,
+      description: "Any unique string (a UUID): the reissue is made at most once per key",
+    })
+    idempotencyKey: string | null | undefined,
+    @Ctx() ctx: Context,
+  ): Promise<CertificateRef> {
+    assertNoViolations(idempotencyKeyViolations(idempotencyKey));
+    const current = await target(ctx, input.id);
+    if (current.status !== "active") {
+      throw new BadUserInputError([
+        {
+          field: "id",
+          rule: "CERTIFICATE_NOT_ISSUED",
+          message: `id ${JSON.stringify(input.id)} is ${current.status}; only an issued (active) certificate can be reissued`,
+        },
+      ]);
+    }
+    const klass = await classOf(ctx, current);
+    const method = current.validations.find(v => v.method !== null)?.method ?? undefined;
+    assertNoViolations(
+      checkOrder({
+        klass,
+        domains: current.domains,
+        // Only the token's compatibility with the method is at stake: the method is not changed.
+        dcvMethod: input.dcvToken ? method : undefined,
+        csrPem: input.csr ?? undefined,
+        contacts: contactsOf(current),
+        dcvToken: input.dcvToken ?? undefined,
+        autofillDomains: false,
+        requireCsr: false,
+      }),
+    );
+    const reply = await sendOnce(ctx, "reissueCertificate", idempotencyKey, input, () =>
+      ctx.upstream.call("ReissueCertificate", {
+        certificate: current.id,
+        csr: input.csr ?? undefined,
+        dcvtoken: input.dcvToken ?? undefined,
+      }),
+    );
+    return remember(ctx, decodeCertificate(reply), {
+      certificateIds: [current.id],
+      orderIds: [current.orderId],
+    });
+  }
+
+  @Mutation(_returns => Certificate, {
+    description: "Revokes an issued certificate (no refund); answers it as it is afterwards",
+  })
+  async revokeCertificate(
+    @Arg("id", _type => ID) id: string,
+    @Ctx() ctx: Context,
+  ): Promise<CertificateRef> {
+    const row = await ctx.loaders.certificateRowById.load(id);
+    if (!row) {
+      throw new NotFoundError("Certificate", id);
+    }
+    await ctx.upstream.call("RevokeCertificate", { certificate: id });
+    ctx.forget({ certificateIds: [id], orderIds: row.orderId ? [row.orderId] : [] });
+    return { id };
+  }
+
+  @Mutation(_returns => Certificate, {
+    description: "Asks the CA to check domain control again now (and resend approval emails)",
+  })
+  async resendCertificateValidation(
+    @Arg("id", _type => ID) id: string,
+    @Ctx() ctx: Context,
+  ): Promise<CertificateRef> {
+    const row = await ctx.loaders.certificateRowById.load(id);
+    if (!row) {
+      throw new NotFoundError("Certificate", id);
+    }
+    await ctx.upstream.call("ResendNotification", { type: "certificate", object: id });
+    ctx.forget({ certificateIds: [id], orderIds: row.orderId ? [row.orderId] : [] });
+    return { id };
+  }
+
+  private async row(ref: CertificateRef, ctx: Context): Promise<CertificateRowRecord> {
+    const row = await ctx.loaders.certificateRowById.load(ref.id);
+    if (!row) {
+      throw new NotFoundError("Certificate", ref.id);
+    }
+    return row;
+  }
+
+  private async full(ref: CertificateRef, ctx: Context): Promise<CertificateRecord> {
+    const record = await ctx.loaders.certificateById.load(ref.id);
+    if (!record) {
+      throw new NotFoundError("Certificate", ref.id);
+    }
+    return record;
+  }
+
+  @FieldResolver(_returns => CertificateStatus)
+  async status(@Root() ref: CertificateRef, @Ctx() ctx: Context): Promise<CertificateStatus> {
+    return toCertificateStatus(ref.known?.status ?? (await this.row(ref, ctx)).status);
+  }
+
+  @FieldResolver(_returns => CertificateClass)
+  async class(@Root() ref: CertificateRef, @Ctx() ctx: Context): Promise<CertificateClassRef> {
+    return { name: (await this.row(ref, ctx)).className };
+  }
+
+  @FieldResolver(_returns => CertificateOrder)
+  async order(@Root() ref: CertificateRef, @Ctx() ctx: Context): Promise<CertificateOrderRef> {
+    const orderId = ref.known?.orderId ?? (await this.row(ref, ctx)).orderId;
+    if (orderId === null) {
+      throw new NotFoundError("CertificateOrder", `of certificate ${ref.id}`);
+    }
+    return { id: orderId };
+  }
+
+  @FieldResolver(_returns => String)
+  async serverType(@Root() ref: CertificateRef, @Ctx() ctx: Context): Promise<string | null> {
+    return (await this.row(ref, ctx)).serverType;
+  }
+
+  @FieldResolver(_returns => DateTimeScalar)
+  async createdAt(@Root() ref: CertificateRef, @Ctx() ctx: Context): Promise<Date | null> {
+    return (await this.row(ref, ctx)).createdAt;
+  }
+
+  @FieldResolver(_returns => DateTimeScalar)
+  async updatedAt(@Root() ref: CertificateRef, @Ctx() ctx: Context): Promise<Date | null> {
+    return (await this.row(ref, ctx)).updatedAt;
+  }
+
+  @FieldResolver(_returns => DateTimeScalar)
+  async expiresAt(@Root() ref: CertificateRef, @Ctx() ctx: Context): Promise<Date | null> {
+    if (ref.known?.expiresAt) {
+      return ref.known.expiresAt;
+    }
+    return (await this.row(ref, ctx)).expiresAt;
+  }
+
+  @FieldResolver(_returns => String)
+  async commonName(@Root() ref: CertificateRef, @Ctx() ctx: Context): Promise<string> {
+    const record = await this.full(ref, ctx);
+    return record.domains[0] ?? "";
+  }
+
+  @FieldResolver(_returns => [String])
+  async domains(@Root() ref: CertificateRef, @Ctx() ctx: Context): Promise<string[]> {
+    return (await this.full(ref, ctx)).domains;
+  }
+
+  @FieldResolver(_returns => [DomainValidation])
+  async validations(@Root() ref: CertificateRef, @Ctx() ctx: Context): Promise<DomainValidation[]> {
+    return (await this.full(ref, ctx)).validations
+      .map(toDomainValidation)
+      .filter((v): v is DomainValidation => v !== null);
+  }
+
+  @FieldResolver(_returns => String)
+  async csr(@Root() ref: CertificateRef, @Ctx() ctx: Context): Promise<string | null> {
+    return (await this.full(ref, ctx)).csr;
+  }
+
+  @FieldResolver(_returns => String)
+  async crt(@Root() ref: CertificateRef, @Ctx() ctx: Context): Promise<string | null> {
+    return (await this.full(ref, ctx)).crt;
+  }
+
+  @FieldResolver(_returns => String)
+  async intermediate(@Root() ref: CertificateRef, @Ctx() ctx: Context): Promise<string | null> {
+    return (await this.full(ref, ctx)).intermediate;
+  }
+
+  @FieldResolver(_returns => String)
+  async root(@Root() ref: CertificateRef, @Ctx() ctx: Context): Promise<string | null> {
+    return (await this.full(ref, ctx)).root;
+  }
+
+  @FieldResolver(_returns => String)
+  async chain(@Root() ref: CertificateRef, @Ctx() ctx: Context): Promise<string | null> {
+    const record = await this.full(ref, ctx);
+    return toChain(record.crt, record.intermediate);
+  }
+
+  @FieldResolver(_returns => CsrDetails)
+  async csrDetails(@Root() ref: CertificateRef, @Ctx() ctx: Context): Promise<CsrDetails | null> {
+    const { csr } = await this.full(ref, ctx);
+    if (csr === null) {
+      return null;
+    }
+    try {
+      return toCsrDetails(parseCsr(csr));
+    } catch (error) {
+      // The upstream holds whatever CSR it accepted; one we cannot read has no details.
+      if (error instanceof PemError) {
+        return null;
+      }
+      throw error;
+    }
+  }
+
+  @FieldResolver(_returns => X509Details)
+  async x509(@Root() ref: CertificateRef, @Ctx() ctx: Context): Promise<X509Details | null> {
+    const { crt } = await this.full(ref, ctx);
+    if (crt === null) {
+      return null;
+    }
+    try {
+      return toX509Details(parseCertificate(crt));
+    } catch (error) {
+      if (error instanceof PemError) {
+        return null;
+      }
+      throw error;
+    }
+  }
+
+  @FieldResolver(_returns => CertificateContact)
+  async techContact(
+    @Root() ref: CertificateRef,
+    @Ctx() ctx: Context,
+  ): Promise<CertificateContactRef | null> {
+    const id = (await this.full(ref, ctx)).techContactId;
+    return id === null ? null : { id };
+  }
+
+  @FieldResolver(_returns => CertificateContact)
+  async organizationContact(
+    @Root() ref: CertificateRef,
+    @Ctx() ctx: Context,
+  ): Promise<CertificateContactRef | null> {
+    const id = (await this.full(ref, ctx)).organizationContactId;
+    return id === null ? null : { id };
+  }
+
+  @FieldResolver(_returns => CertificateContact)
+  async evApproverContact(
+    @Root() ref: CertificateRef,
+    @Ctx() ctx: Context,
+  ): Promise<CertificateContactRef | null> {
+    const id = (await this.full(ref, ctx)).evApproverContactId;
+    return id === null ? null : { id };
+  }
+}

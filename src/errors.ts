@@ -1,0 +1,228 @@
+/**
+ * Client-facing errors and the one place where the kinds of error meet: `createFormatError`.
+ * Resolvers throw the `GraphQLError` subclasses below on purpose; upstream, idempotency and
+ * decoding errors are turned into stable codes at the edge; everything else is a bug and masked.
+ */
+import { unwrapResolverError } from "@apollo/server/errors";
+import { GraphQLError, type GraphQLFormattedError } from "graphql";
+import {
+  IdempotencyConflictError,
+  IdempotencyInProgressError,
+  IdempotencyOutcomeUnknownError,
+  IdempotencyUnavailableError,
+} from "./idempotency";
+import { UpstreamError, type UpstreamErrorCode } from "./upstream/errors";
+import { RecordDecodeError } from "./upstream/records";
+
+/** Every `extensions.code` the gateway itself gives an error. Stable: clients switch on them. */
+export enum GatewayErrorCode {
+  /** A mutation named a target that does not exist (lookups answer `null` instead). */
+  NOT_FOUND = "NOT_FOUND",
+  /** The input breaks a rule; `extensions.violations` lists every `{ field, rule, message }`. */
+  BAD_USER_INPUT = "BAD_USER_INPUT",
+  /** A bug; details only when `exposeErrorDetails` is set. */
+  INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR",
+  /** The idempotency key was used before for another operation or input; nothing was sent. */
+  IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED",
+  /** The idempotency key could not be claimed; nothing was sent. */
+  IDEMPOTENCY_UNAVAILABLE = "IDEMPOTENCY_UNAVAILABLE",
+  /** Another request with the idempotency key is still running; ask again later. */
+  IDEMPOTENCY_IN_PROGRESS = "IDEMPOTENCY_IN_PROGRESS",
+  UPSTREAM_UNAVAILABLE = "UPSTREAM_UNAVAILABLE",
+  UPSTREAM_TIMEOUT = "UPSTREAM_TIMEOUT",
+  UPSTREAM_TEMPORARY = "UPSTREAM_TEMPORARY",
+  UPSTREAM_REJECTED = "UPSTREAM_REJECTED",
+  UPSTREAM_AUTHENTICATION = "UPSTREAM_AUTHENTICATION",
+  UPSTREAM_PROTOCOL = "UPSTREAM_PROTOCOL",
+  UPSTREAM_OUTCOME_UNKNOWN = "UPSTREAM_OUTCOME_UNKNOWN",
+}
+
+/** The message of each upstream code: fixed texts, so nothing of the request can leak. */
+export const UPSTREAM_MESSAGES: Readonly<Record<UpstreamErrorCode, string>> = Object.freeze({
+  UPSTREAM_UNAVAILABLE: "The upstream API could not be reached; try again later",
+  UPSTREAM_TIMEOUT: "The upstream API did not answer in time; try again later",
+  UPSTREAM_TEMPORARY: "The upstream API failed temporarily; try again later",
+  UPSTREAM_REJECTED:
+    "The upstream API rejected the request; see upstreamCode and upstreamDescription",
+  UPSTREAM_AUTHENTICATION: "The upstream API refused the gateway's credentials",
+  UPSTREAM_PROTOCOL: "The upstream API answered something the gateway does not understand",
+  UPSTREAM_OUTCOME_UNKNOWN:
+    "The request may or may not have been carried out by the upstream API; look up its result " +
+    "before repeating it",
+});
+
+/** One broken rule of an input: where (`field`, relative to the argument), which rule, why. */
+export interface InputViolation {
+  /** Path inside the mutation's `input` (`domains[2]`, `techContact.email`) or an argument name. */
+  readonly field: string;
+  /** Stable SCREAMING_SNAKE rule code. */
+  readonly rule: string;
+  /** For people: names the field and says what to change. */
+  readonly message: string;
+}
+
+/**
+ * The input breaks one or more rules; nothing was sent upstream. `extensions` holds `code`
+ * (`BAD_USER_INPUT`), `field` and `rule` of the first violation, and every `violations`.
+ */
+export class BadUserInputError extends GraphQLError {
+  constructor(readonly violations: readonly InputViolation[]) {
+    const [first] = violations;
+    super(
+      violations.length === 1 && first
+        ? `Invalid input: ${first.message} [${first.rule}]`
+        : `Invalid input (${violations.length} problems): ` +
+            violations.map(v => `${v.message} [${v.rule}]`).join("; "),
+      {
+        extensions: {
+          code: GatewayErrorCode.BAD_USER_INPUT,
+          field: first?.field,
+          rule: first?.rule,
+          violations: violations.map(v => ({ field: v.field, rule: v.rule, message: v.message })),
+        },
+      },
+    );
+    this.name = "BadUserInputError";
+  }
+}
+
+/** Throws one `BadUserInputError` listing every violation; returns when there is none. */
+export function assertNoViolations(violations: readonly InputViolation[]): void {
+  if (violations.length > 0) {
+    throw new BadUserInputError(violations);
+  }
+}
+
+/**
+ * A mutation's target does not exist, or a record that must exist is gone (a broken invariant).
+ * `extensions`: `code` (`NOT_FOUND`), `type`, `id`.
+ */
+export class NotFoundError extends GraphQLError {
+  constructor(type: string, id: string) {
+    super(`${type} ${JSON.stringify(id)} does not exist`, {
+      extensions: { code: GatewayErrorCode.NOT_FOUND, type, id },
+    });
+    this.name = "NotFoundError";
+  }
+}
+
+/** A `switch` met a value its union does not have: a bug. */
+export class UnreachableCaseError extends Error {
+  constructor(value: never) {
+    super(`Unreachable case: ${JSON.stringify(value)}`);
+    this.name = "UnreachableCaseError";
+  }
+}
+
+type Extensions = Record<string, unknown>;
+
+function withCode(
+  formatted: GraphQLFormattedError,
+  message: string,
+  extensions: Extensions,
+): GraphQLFormattedError {
+  const result: GraphQLFormattedError = { message, extensions };
+  return {
+    ...result,
+    ...(formatted.locations ? { locations: formatted.locations } : {}),
+    ...(formatted.path ? { path: formatted.path } : {}),
+  };
+}
+
+function upstreamExtensions(error: UpstreamError, exposeDetails: boolean): Extensions {
+  const extensions: Extensions = { code: error.code, command: error.command };
+  if (error.upstreamCode !== undefined) {
+    extensions.upstreamCode = error.upstreamCode;
+  }
+  if (error.upstreamDescription !== undefined) {
+    extensions.upstreamDescription = error.upstreamDescription;
+  }
+  extensions.retryable = error.retryable;
+  if (exposeDetails) {
+    // Redacted when the error was built: no password, session id or request body.
+    extensions.detail = error.message;
+  }
+  return extensions;
+}
+
+/**
+ * Apollo gives every validation error the code `GRAPHQL_VALIDATION_FAILED`, overwriting the code
+ * a rule of ours set (the operation guard's `OPERATION_LIMIT`); the rule's error is kept as
+ * `originalError`, so its code is put back. Other errors are returned as they are.
+ */
+function withRuleCode(
+  formatted: GraphQLFormattedError,
+  error: GraphQLError,
+): GraphQLFormattedError {
+  const rule = error.originalError;
+  const code = rule instanceof GraphQLError ? rule.extensions.code : undefined;
+  if (
+    formatted.extensions?.code !== "GRAPHQL_VALIDATION_FAILED" ||
+    typeof code !== "string" ||
+    code === formatted.extensions.code
+  ) {
+    return formatted;
+  }
+  return { ...formatted, extensions: { ...formatted.extensions, code } };
+}
+
+/**
+ * Builds Apollo's `formatError`. Upstream errors become their stable code with a fixed message
+ * and the upstream's `upstreamCode`/`upstreamDescription` (already redacted); idempotency errors
+ * become `IDEMPOTENCY_*` (or `UPSTREAM_OUTCOME_UNKNOWN`); an undecodable reply becomes
+ * `UPSTREAM_PROTOCOL`; deliberate `GraphQLError`s pass unchanged, except that a validation
+ * rule's own code replaces Apollo's `GRAPHQL_VALIDATION_FAILED`. Anything else is a bug: masked
+ * as `INTERNAL_SERVER_ERROR` "Internal server error", unless `exposeDetails`. Never throws.
+ *
+ * @param exposeDetails - keep the message of unexpected errors (development only)
+ */
+export function createFormatError(exposeDetails: boolean) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    if (original instanceof UpstreamError) {
+      return withCode(
+        formatted,
+        UPSTREAM_MESSAGES[original.code],
+        upstreamExtensions(original, exposeDetails),
+      );
+    }
+    if (original instanceof IdempotencyConflictError) {
+      return withCode(formatted, original.message, {
+        code: GatewayErrorCode.IDEMPOTENCY_KEY_REUSED,
+        operation: original.operation,
+      });
+    }
+    if (original instanceof IdempotencyUnavailableError) {
+      return withCode(formatted, original.message, {
+        code: GatewayErrorCode.IDEMPOTENCY_UNAVAILABLE,
+      });
+    }
+    if (original instanceof IdempotencyInProgressError) {
+      return withCode(formatted, original.message, {
+        code: GatewayErrorCode.IDEMPOTENCY_IN_PROGRESS,
+      });
+    }
+    if (original instanceof IdempotencyOutcomeUnknownError) {
+      return withCode(formatted, original.message, {
+        code: GatewayErrorCode.UPSTREAM_OUTCOME_UNKNOWN,
+      });
+    }
+    if (original instanceof RecordDecodeError) {
+      return withCode(formatted, UPSTREAM_MESSAGES.UPSTREAM_PROTOCOL, {
+        code: GatewayErrorCode.UPSTREAM_PROTOCOL,
+        ...(exposeDetails ? { detail: original.message } : {}),
+      });
+    }
+    if (original instanceof GraphQLError) {
+      return withRuleCode(formatted, original);
+    }
+    if (exposeDetails) {
+      return withCode(formatted, formatted.message, {
+        code: GatewayErrorCode.INTERNAL_SERVER_ERROR,
+      });
+    }
+    return withCode(formatted, "Internal server error", {
+      code: GatewayErrorCode.INTERNAL_SERVER_ERROR,
+    });
+  };
+}

@@ -1,0 +1,142 @@
+/**
+ * The per-request loaders. `createLoaders` builds a fresh set for every GraphQL request: their
+ * memo is the guarantee that, within one request, no upstream object is asked for twice, and it
+ * must not outlive the request (a later request must see later data).
+ */
+import { type UpstreamClient } from "../upstream/client";
+import {
+  type ClassLoader,
+  type ClassNamesLoader,
+  createClassLoader,
+  createClassNamesLoader,
+} from "./certificate-class.loader";
+import {
+  type ContactLoader,
+  type ContactPageLoader,
+  type ContactRowLoader,
+  createContactLoader,
+  createContactPageLoader,
+  createContactRowLoader,
+} from "./certificate-contact.loader";
+import {
+  createOrderLoader,
+  createOrderPageLoader,
+  createOrderRowLoader,
+  type OrderLoader,
+  type OrderPageLoader,
+  type OrderRowLoader,
+} from "./certificate-order.loader";
+import {
+  type CertificateLoader,
+  type CertificatePageLoader,
+  type CertificateRowLoader,
+  createCertificateLoader,
+  createCertificatePageLoader,
+  createCertificateRowLoader,
+} from "./certificate.loader";
+import { createLimiter } from "./limiter";
+
+export { ALL_CLASSES } from "./certificate-class.loader";
+export { type ContactListQuery } from "./certificate-contact.loader";
+export { type OrderListQuery } from "./certificate-order.loader";
+export { type CertificateListQuery } from "./certificate.loader";
+
+/** Every loader of one request, by the name its DataLoader carries. */
+export interface Loaders {
+  /** Full certificates (StatusCertificate). */
+  readonly certificateById: CertificateLoader;
+  /** List-row view of certificates; primed by `certificatePage`. */
+  readonly certificateRowById: CertificateRowLoader;
+  /** Pages of QueryCertificateList. */
+  readonly certificatePage: CertificatePageLoader;
+  /** Full certificate orders (StatusCertificateOrder). */
+  readonly orderById: OrderLoader;
+  /** List-row view of orders; primed by `orderPage`. */
+  readonly orderRowById: OrderRowLoader;
+  /** Pages of QueryCertificateOrderList. */
+  readonly orderPage: OrderPageLoader;
+  /** Full certificate contacts (StatusCertificateContact). */
+  readonly contactById: ContactLoader;
+  /** List-row view of contacts; primed by `contactPage`. */
+  readonly contactRowById: ContactRowLoader;
+  /** Pages of QueryCertificateContactList. */
+  readonly contactPage: ContactPageLoader;
+  /** Certificate classes (GetCertificateInfo CLASS=...). */
+  readonly classByName: ClassLoader;
+  /** The list of class names (GetCertificateInfo). */
+  readonly classNames: ClassNamesLoader;
+}
+
+/** What the loaders of a request need. */
+export interface LoaderDeps {
+  readonly upstream: UpstreamClient;
+  /** Most upstream reads in flight at once for this request (at least 1). */
+  readonly fetchConcurrency: number;
+}
+
+/**
+ * Builds the loaders of one request. Every upstream read they make shares one limiter of
+ * `fetchConcurrency` slots. Never throws.
+ */
+export function createLoaders(deps: LoaderDeps): Loaders {
+  const limit = createLimiter(deps.fetchConcurrency);
+  const certificateById = createCertificateLoader(deps.upstream, limit);
+  const certificateRowById = createCertificateRowLoader(certificateById);
+  const orderById = createOrderLoader(deps.upstream, limit);
+  const orderRowById = createOrderRowLoader(orderById);
+  const contactById = createContactLoader(deps.upstream, limit);
+  const contactRowById = createContactRowLoader(contactById);
+  return {
+    certificateById,
+    certificateRowById,
+    certificatePage: createCertificatePageLoader(deps.upstream, limit, certificateRowById),
+    orderById,
+    orderRowById,
+    orderPage: createOrderPageLoader(deps.upstream, limit, orderRowById),
+    contactById,
+    contactRowById,
+    contactPage: createContactPageLoader(deps.upstream, limit, contactRowById),
+    classByName: createClassLoader(deps.upstream, limit),
+    classNames: createClassNamesLoader(deps.upstream, limit),
+  };
+}
+
+/** What a mutation changed, so that the loaders forget it. */
+export interface LoaderChanges {
+  /** Certificates whose state changed (revoked, reissued, renewed, resent). */
+  readonly certificateIds?: readonly string[];
+  /** Orders whose state changed. */
+  readonly orderIds?: readonly string[];
+  /** Every certificate may have changed (an order was canceled or revoked as a whole). */
+  readonly allCertificates?: boolean;
+  /** A contact was created: contact lists are stale. */
+  readonly contacts?: boolean;
+}
+
+/**
+ * Makes the loaders forget what a mutation changed: the named certificates and orders (full and
+ * row views) and every list page of their kind, so the rest of the request reads fresh data.
+ */
+export function forgetChanges(loaders: Loaders, changes: LoaderChanges): void {
+  const certificates = changes.certificateIds ?? [];
+  const orders = changes.orderIds ?? [];
+  if (certificates.length > 0 || orders.length > 0 || changes.allCertificates) {
+    loaders.certificatePage.clearAll();
+    loaders.orderPage.clearAll();
+  }
+  if (changes.allCertificates) {
+    loaders.certificateById.clearAll();
+    loaders.certificateRowById.clearAll();
+  }
+  for (const id of certificates) {
+    loaders.certificateById.clear(id);
+    loaders.certificateRowById.clear(id);
+  }
+  for (const id of orders) {
+    loaders.orderById.clear(id);
+    loaders.orderRowById.clear(id);
+  }
+  if (changes.contacts) {
+    loaders.contactPage.clearAll();
+  }
+}
