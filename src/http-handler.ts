@@ -1,0 +1,166 @@
+/**
+ * The gateway's HTTP front: a small node:http integration of Apollo Server (no framework), so the
+ * body limit, the routes and the error answers are ours. Apollo's own integrations do the same with
+ * `executeHTTPGraphQLRequest`.
+ */
+import { type IncomingMessage, type ServerResponse } from "node:http";
+import { type ApolloServer, type BaseContext, HeaderMap } from "@apollo/server";
+
+export interface HttpHandlerOptions<TContext extends BaseContext> {
+  readonly apollo: ApolloServer<TContext>;
+  /** Builds the per-request context (fresh loaders). May throw a GraphQLError to refuse the request. */
+  readonly context: (request: IncomingMessage) => Promise<TContext>;
+  /** Largest accepted request body, in bytes. */
+  readonly maxBodyBytes: number;
+  /** Answers `/readyz`: resolves when the upstream and the stores are usable. */
+  readonly ready: () => Promise<boolean>;
+}
+
+class BodyTooLargeError extends Error {}
+
+function readBody(request: IncomingMessage, maxBytes: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(request.headers["content-length"] ?? "0");
+    if (declared > maxBytes) {
+      reject(new BodyTooLargeError());
+      request.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        reject(new BodyTooLargeError());
+        request.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    request.on("error", reject);
+  });
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown, headers = {}): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(text),
+    ...headers,
+  });
+  response.end(text);
+}
+
+function graphQLErrorBody(code: string, message: string): unknown {
+  return { errors: [{ message, extensions: { code } }] };
+}
+
+/**
+ * Creates the request listener: `/graphql` (GET for the explorer and queries, POST for operations),
+ * `/healthz` (process alive) and `/readyz` (upstream reachable). Everything else answers 404.
+ */
+export function createHttpHandler<TContext extends BaseContext>(
+  options: HttpHandlerOptions<TContext>,
+): (request: IncomingMessage, response: ServerResponse) => void {
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? "/", "http://gateway.invalid");
+    if (url.pathname === "/healthz") {
+      sendJson(response, 200, { status: "ok" });
+      return;
+    }
+    if (url.pathname === "/readyz") {
+      const ok = await options.ready().catch(() => false);
+      sendJson(response, ok ? 200 : 503, { status: ok ? "ready" : "unavailable" });
+      return;
+    }
+    if (url.pathname !== "/graphql" && url.pathname !== "/graphql/") {
+      sendJson(response, 404, graphQLErrorBody("NOT_FOUND", "Not found: the API is at /graphql"));
+      return;
+    }
+    if (request.method !== "GET" && request.method !== "POST" && request.method !== "HEAD") {
+      sendJson(
+        response,
+        405,
+        graphQLErrorBody("METHOD_NOT_ALLOWED", "Use GET or POST on /graphql"),
+        { allow: "GET, POST" },
+      );
+      return;
+    }
+
+    let body: unknown = undefined;
+    if (request.method === "POST") {
+      let text: string;
+      try {
+        text = await readBody(request, options.maxBodyBytes);
+      } catch (error) {
+        if (error instanceof BodyTooLargeError) {
+          sendJson(
+            response,
+            413,
+            graphQLErrorBody(
+              "PAYLOAD_TOO_LARGE",
+              `Request body larger than ${options.maxBodyBytes} bytes`,
+            ),
+          );
+          return;
+        }
+        throw error;
+      }
+      const type = request.headers["content-type"] ?? "";
+      if (/^application\/json/i.test(type)) {
+        try {
+          body = text === "" ? undefined : JSON.parse(text);
+        } catch {
+          sendJson(
+            response,
+            400,
+            graphQLErrorBody("BAD_REQUEST", "The request body is not valid JSON"),
+          );
+          return;
+        }
+      } else {
+        body = text;
+      }
+    }
+
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(request.headers)) {
+      if (value !== undefined) {
+        headers.set(key, Array.isArray(value) ? value.join(", ") : value);
+      }
+    }
+    const result = await options.apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: {
+        method: request.method.toUpperCase(),
+        headers,
+        search: url.search,
+        body,
+      },
+      context: () => options.context(request),
+    });
+    for (const [key, value] of result.headers) {
+      response.setHeader(key, value);
+    }
+    response.statusCode = result.status ?? 200;
+    if (result.body.kind === "complete") {
+      response.end(result.body.string);
+      return;
+    }
+    for await (const chunk of result.body.asyncIterator) {
+      response.write(chunk);
+    }
+    response.end();
+  }
+
+  return (request, response) => {
+    handle(request, response).catch(() => {
+      // A failure outside Apollo's own error handling: never a stack trace to the client.
+      if (!response.headersSent) {
+        sendJson(response, 500, graphQLErrorBody("INTERNAL_SERVER_ERROR", "Internal server error"));
+      } else {
+        response.destroy();
+      }
+    });
+  };
+}

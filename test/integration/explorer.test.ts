@@ -1,0 +1,64 @@
+import { request } from "undici";
+import { startTestGateway, type TestGateway } from "../helpers/gateway";
+
+async function openInBrowser(url: string) {
+  const response = await request(url, { headers: { accept: "text/html" } });
+  return { status: response.statusCode, html: await response.body.text() };
+}
+
+describe("GET /graphql in a browser", () => {
+  describe("outside production", () => {
+    let gateway: TestGateway;
+    beforeAll(async () => {
+      gateway = await startTestGateway();
+    });
+    afterAll(async () => {
+      await gateway.stop();
+    });
+
+    it("shows the embedded Apollo Sandbox with the example operation", async () => {
+      const page = await openInBrowser(gateway.url);
+
+      expect(page.status).toBe(200);
+      expect(page.html).toContain("EmbeddedSandbox");
+      expect(page.html).toContain("query Dashboard");
+      expect(page.html).toContain("certificateClasses");
+    });
+
+    it("answers health and readiness probes", async () => {
+      const base = gateway.url.replace(/\/graphql$/, "");
+      const health = await request(`${base}/healthz`);
+      const ready = await request(`${base}/readyz`);
+
+      expect(health.statusCode).toBe(200);
+      expect(await health.body.json()).toEqual({ status: "ok" });
+      expect(ready.statusCode).toBe(200);
+      await ready.body.dump();
+    });
+
+    it("answers 404 with a code for paths other than /graphql", async () => {
+      const response = await request(gateway.url.replace(/\/graphql$/, "/nothing-here"));
+      const body = (await response.body.json()) as { errors: { extensions: { code: string } }[] };
+
+      expect(response.statusCode).toBe(404);
+      expect(body.errors[0]?.extensions.code).toBe("NOT_FOUND");
+    });
+  });
+
+  describe("in production", () => {
+    let gateway: TestGateway;
+    beforeAll(async () => {
+      gateway = await startTestGateway({ NODE_ENV: "production" });
+    });
+    afterAll(async () => {
+      await gateway.stop();
+    });
+
+    it("serves no explorer unless GATEWAY_EXPLORER enables it", async () => {
+      const page = await openInBrowser(gateway.url);
+
+      expect(page.html).not.toContain("EmbeddedSandbox");
+      expect(page.status).toBeGreaterThanOrEqual(400);
+    });
+  });
+});
