@@ -1,4 +1,5 @@
 import { request } from "undici";
+import { EXPLORER_DOCUMENT, EXPLORER_VARIABLES } from "../../src/explorer-document";
 import { startTestGateway, type TestGateway } from "../helpers/gateway";
 
 async function openInBrowser(url: string) {
@@ -23,6 +24,30 @@ describe("GET /graphql in a browser", () => {
       expect(page.html).toContain("EmbeddedSandbox");
       expect(page.html).toContain("query Dashboard");
       expect(page.html).toContain("certificateClasses");
+    });
+
+    it("runs the example operations as a newcomer would: order, follow, download", async () => {
+      const run = (operationName: string, variables: object = EXPLORER_VARIABLES) =>
+        gateway.queryRaw({ query: EXPLORER_DOCUMENT, operationName, variables });
+
+      const ordered = await run("OrderDemo");
+      const again = await run("OrderDemo");
+      const id: string = ordered.body.data.orderCertificate.id;
+      const followed = await run("Certificate", { ...EXPLORER_VARIABLES, id });
+      const dashboard = await run("Dashboard");
+      const products = await run("Products");
+
+      expect(ordered.body.errors).toBeUndefined();
+      expect(ordered.body.data.orderCertificate.domains).toEqual([
+        "shop.example.com",
+        "www.shop.example.com",
+      ]);
+      expect(again.body.data.orderCertificate.id).toBe(id);
+      expect(gateway.sandbox.callsTo("AddCertificate")).toHaveLength(1);
+      expect(followed.body.data.certificate.status).toBe("ACTIVE");
+      expect(followed.body.data.certificate.chain).toContain("-----BEGIN CERTIFICATE-----");
+      expect(dashboard.body.data.certificates.nodes.map((c: { id: string }) => c.id)).toContain(id);
+      expect(products.body.data.certificateClasses.length).toBe(20);
     });
 
     it("answers health and readiness probes", async () => {
