@@ -1,4 +1,5 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
+import { CACHE_HINT_SECONDS, CacheControl, NO_STORE } from "../schema/cache-control.directive";
 import { CertificateContactConnection } from "../schema/certificate-contact-connection.type";
 import { CertificateContact } from "../schema/certificate-contact.type";
 import { CertificateContactsArgs } from "../schema/certificate-contacts.args";
@@ -74,6 +75,7 @@ export class CertificateContactResolver {
     return row ? { id } : null;
   }
 
+  @CacheControl({ maxAge: CACHE_HINT_SECONDS.list, scope: "PRIVATE" })
   @Query(_returns => CertificateContactConnection, {
     description: "A page of certificate contacts, optionally filtered",
   })
@@ -94,6 +96,7 @@ export class CertificateContactResolver {
     return toConnection(page, request.offset, request.size, row => ({ id: row.id }));
   }
 
+  @CacheControl(NO_STORE)
   @Mutation(_returns => CertificateContact, {
     description:
       "Creates a contact for later orders, from its data or from existing P-/O- handles. " +
@@ -125,7 +128,7 @@ export class CertificateContactResolver {
       organizationemail: org?.email,
     });
     const created = decodeCreatedContact(reply);
-    ctx.forget({ contacts: true });
+    await ctx.forget({ contacts: true });
     return { id: created.id };
   }
 

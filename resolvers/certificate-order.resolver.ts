@@ -1,4 +1,5 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
+import { CACHE_HINT_SECONDS, CacheControl, NO_STORE } from "../schema/cache-control.directive";
 import { CertificateClass } from "../schema/certificate-class.type";
 import { CertificateOrderConnection } from "../schema/certificate-order-connection.type";
 import { CertificateOrderStatus } from "../schema/certificate-order-status.enum";
@@ -20,6 +21,18 @@ import {
   toStatusPattern,
 } from "./mappers";
 
+/**
+ * After a change to a whole order: the request's loaders forget every certificate, the shared
+ * store the order and the certificates it lists (it cannot drop "every certificate").
+ */
+function forgetOrder(ctx: Context, id: string, order: CertificateOrderRecord): Promise<void> {
+  return ctx.forget({
+    orderIds: [id],
+    certificateIds: order.certificates.map(entry => entry.id),
+    allCertificates: true,
+  });
+}
+
 @Resolver(_of => CertificateOrder)
 export class CertificateOrderResolver {
   @Query(_returns => CertificateOrder, {
@@ -34,6 +47,7 @@ export class CertificateOrderResolver {
     return row ? { id } : null;
   }
 
+  @CacheControl({ maxAge: CACHE_HINT_SECONDS.list, scope: "PRIVATE" })
   @Query(_returns => CertificateOrderConnection, {
     description: "A page of certificate orders, optionally filtered",
   })
@@ -54,6 +68,7 @@ export class CertificateOrderResolver {
     return toConnection(page, request.offset, request.size, row => ({ id: row.id }));
   }
 
+  @CacheControl(NO_STORE)
   @Mutation(_returns => CertificateOrder, {
     description:
       "Cancels an order before any of its certificates was issued (refunded where the class " +
@@ -63,12 +78,13 @@ export class CertificateOrderResolver {
     @Arg("id", _type => ID) id: string,
     @Ctx() ctx: Context,
   ): Promise<CertificateOrderRef> {
-    await this.row({ id }, ctx);
+    const order = await this.full({ id }, ctx);
     await ctx.upstream.call("CancelCertificateOrder", { certificateorder: id });
-    ctx.forget({ orderIds: [id], allCertificates: true });
+    await forgetOrder(ctx, id, order);
     return { id };
   }
 
+  @CacheControl(NO_STORE)
   @Mutation(_returns => CertificateOrder, {
     description: "Revokes an order and every certificate in it; answers the order afterwards",
   })
@@ -76,9 +92,9 @@ export class CertificateOrderResolver {
     @Arg("id", _type => ID) id: string,
     @Ctx() ctx: Context,
   ): Promise<CertificateOrderRef> {
-    await this.row({ id }, ctx);
+    const order = await this.full({ id }, ctx);
     await ctx.upstream.call("RevokeCertificateOrder", { certificateorder: id });
-    ctx.forget({ orderIds: [id], allCertificates: true });
+    await forgetOrder(ctx, id, order);
     return { id };
   }
 

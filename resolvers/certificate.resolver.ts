@@ -1,4 +1,5 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
+import { CACHE_HINT_SECONDS, CacheControl, NO_STORE } from "../schema/cache-control.directive";
 import { CertificateClass } from "../schema/certificate-class.type";
 import { CertificateConnection } from "../schema/certificate-connection.type";
 import { CertificateContact } from "../schema/certificate-contact.type";
@@ -79,18 +80,19 @@ async function sendOnce(
 }
 
 /**
- * Makes the request's loaders forget what a command changed and remember the certificate its
- * reply holds, so the answer is fresh without another StatusCertificate.
+ * Makes the request's loaders and the shared store forget what a command changed, then has the
+ * loaders remember the certificate its reply holds, so the answer is fresh without another
+ * StatusCertificate.
  */
-function remember(
+async function remember(
   ctx: Context,
   record: CertificateRecord,
   changed: { certificateIds?: string[]; orderIds?: (string | null)[] },
-): CertificateRef {
+): Promise<CertificateRef> {
   const orderIds = [...(changed.orderIds ?? []), record.orderId].filter(
     (id): id is string => id !== null,
   );
-  ctx.forget({ certificateIds: [record.id, ...(changed.certificateIds ?? [])], orderIds });
+  await ctx.forget({ certificateIds: [record.id, ...(changed.certificateIds ?? [])], orderIds });
   ctx.loaders.certificateById.prime(record.id, record);
   return { id: record.id };
 }
@@ -139,6 +141,7 @@ export class CertificateResolver {
     return row ? { id } : null;
   }
 
+  @CacheControl({ maxAge: CACHE_HINT_SECONDS.list, scope: "PRIVATE" })
   @Query(_returns => CertificateConnection, {
     description:
       "A page of certificates, optionally filtered. Fields that a list row holds (id, status, " +
@@ -162,6 +165,7 @@ export class CertificateResolver {
     return toConnection(page, request.offset, request.size, row => ({ id: row.id }));
   }
 
+  @CacheControl(NO_STORE)
   @Mutation(_returns => Certificate, {
     description:
       "Places an order (costs money). The input is checked against the class first; a repeated " +
@@ -186,6 +190,7 @@ export class CertificateResolver {
     return remember(ctx, decodeCertificate(reply), {});
   }
 
+  @CacheControl(NO_STORE)
   @Mutation(_returns => Certificate, {
     description:
       "Renews a certificate into a new one (costs money); what the input leaves out is kept. A " +
@@ -237,6 +242,7 @@ export class CertificateResolver {
     });
   }
 
+  @CacheControl(NO_STORE)
   @Mutation(_returns => Certificate, {
     description:
       "Reissues an issued certificate, usually with a new CSR, into a new certificate of the " +
@@ -290,6 +296,7 @@ export class CertificateResolver {
     });
   }
 
+  @CacheControl(NO_STORE)
   @Mutation(_returns => Certificate, {
     description: "Revokes an issued certificate (no refund); answers it as it is afterwards",
   })
@@ -302,10 +309,11 @@ export class CertificateResolver {
       throw new NotFoundError("Certificate", id);
     }
     await ctx.upstream.call("RevokeCertificate", { certificate: id });
-    ctx.forget({ certificateIds: [id], orderIds: row.orderId ? [row.orderId] : [] });
+    await ctx.forget({ certificateIds: [id], orderIds: row.orderId ? [row.orderId] : [] });
     return { id };
   }
 
+  @CacheControl(NO_STORE)
   @Mutation(_returns => Certificate, {
     description: "Asks the CA to check domain control again now (and resend approval emails)",
   })
@@ -318,7 +326,7 @@ export class CertificateResolver {
       throw new NotFoundError("Certificate", id);
     }
     await ctx.upstream.call("ResendNotification", { type: "certificate", object: id });
-    ctx.forget({ certificateIds: [id], orderIds: row.orderId ? [row.orderId] : [] });
+    await ctx.forget({ certificateIds: [id], orderIds: row.orderId ? [row.orderId] : [] });
     return { id };
   }
 

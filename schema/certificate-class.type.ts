@@ -1,8 +1,10 @@
 import { Field, ID, Int, ObjectType } from "type-graphql";
+import { CACHE_HINT_SECONDS, CacheControl } from "./cache-control.directive";
 import { ContactRequirement } from "./contact-requirement.enum";
 import { DcvMethod } from "./dcv-method.enum";
 import { ValidationType } from "./validation-type.enum";
 
+@CacheControl({ maxAge: CACHE_HINT_SECONDS.catalog, scope: "PUBLIC" })
 @ObjectType({
   description:
     "A product: one kind of certificate a CA sells, with the rules that apply when ordering it",

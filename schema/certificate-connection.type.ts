@@ -1,8 +1,10 @@
 import { Field, Int, ObjectType } from "type-graphql";
+import { CacheControl } from "./cache-control.directive";
 import { CertificateEdge } from "./certificate-edge.type";
 import { Certificate } from "./certificate.type";
 import { PageInfo } from "./page-info.type";
 
+@CacheControl({ inheritMaxAge: true })
 @ObjectType({ description: "A page of certificates matching the filter (Relay connection)" })
 export class CertificateConnection {
   @Field(_type => [CertificateEdge])

@@ -1,8 +1,10 @@
 import { Field, Int, ObjectType } from "type-graphql";
+import { CacheControl } from "./cache-control.directive";
 import { CertificateContactEdge } from "./certificate-contact-edge.type";
 import { CertificateContact } from "./certificate-contact.type";
 import { PageInfo } from "./page-info.type";
 
+@CacheControl({ inheritMaxAge: true })
 @ObjectType({
   description: "A page of certificate contacts matching the filter (Relay connection)",
 })

@@ -1,8 +1,10 @@
 import { Field, ID, ObjectType } from "type-graphql";
+import { CACHE_HINT_SECONDS, CacheControl } from "./cache-control.directive";
 import { CertificateOrganization } from "./certificate-organization.type";
 import { ContactType } from "./contact-type.enum";
 import { DateTimeScalar } from "./date-time.scalar";
 
+@CacheControl({ maxAge: CACHE_HINT_SECONDS.contact, scope: "PRIVATE" })
 @ObjectType({
   description:
     "Contact data the CA uses; immutable once created, reusable across orders (manual 6.4)",

@@ -1,8 +1,10 @@
 import { Field, Int, ObjectType } from "type-graphql";
+import { CacheControl } from "./cache-control.directive";
 import { CertificateOrderEdge } from "./certificate-order-edge.type";
 import { CertificateOrder } from "./certificate-order.type";
 import { PageInfo } from "./page-info.type";
 
+@CacheControl({ inheritMaxAge: true })
 @ObjectType({ description: "A page of certificate orders matching the filter (Relay connection)" })
 export class CertificateOrderConnection {
   @Field(_type => [CertificateOrderEdge])

@@ -1,9 +1,11 @@
 import { Field, ID, ObjectType } from "type-graphql";
+import { CACHE_HINT_SECONDS, CacheControl } from "./cache-control.directive";
 import { CertificateClass } from "./certificate-class.type";
 import { CertificateOrderStatus } from "./certificate-order-status.enum";
 import { Certificate } from "./certificate.type";
 import { DateTimeScalar } from "./date-time.scalar";
 
+@CacheControl({ maxAge: CACHE_HINT_SECONDS.record, scope: "PRIVATE" })
 @ObjectType({
   description:
     "The administrative container of a certificate and all its reissues, with the paid period",

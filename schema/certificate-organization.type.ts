@@ -1,5 +1,7 @@
 import { Field, ObjectType } from "type-graphql";
+import { CacheControl } from "./cache-control.directive";
 
+@CacheControl({ inheritMaxAge: true })
 @ObjectType({ description: "The organization data of a certificate contact" })
 export class CertificateOrganization {
   @Field(_type => String, { nullable: true, description: "Legal name" })

@@ -1,4 +1,5 @@
 import { Field, ID, ObjectType } from "type-graphql";
+import { CACHE_HINT_SECONDS, CacheControl } from "./cache-control.directive";
 import { CertificateClass } from "./certificate-class.type";
 import { CertificateContact } from "./certificate-contact.type";
 import { CertificateOrder } from "./certificate-order.type";
@@ -8,6 +9,7 @@ import { DateTimeScalar } from "./date-time.scalar";
 import { DomainValidation } from "./domain-validation.type";
 import { X509Details } from "./x509-details.type";
 
+@CacheControl({ maxAge: CACHE_HINT_SECONDS.record, scope: "PRIVATE" })
 @ObjectType({
   description:
     "One issued or requested certificate. A reissue or renewal is a new certificate with a new id",

@@ -1,5 +1,7 @@
 import { Field, Int, ObjectType } from "type-graphql";
+import { CacheControl } from "./cache-control.directive";
 
+@CacheControl({ inheritMaxAge: true })
 @ObjectType({ description: "Fields parsed from a PEM certificate signing request" })
 export class CsrDetails {
   @Field(_type => String, { nullable: true, description: "The subject's CN, if any" })

@@ -1,6 +1,8 @@
 import { Field, ObjectType } from "type-graphql";
+import { CacheControl } from "./cache-control.directive";
 import { DcvMethod } from "./dcv-method.enum";
 
+@CacheControl({ inheritMaxAge: true })
 @ObjectType({ description: "How control of one domain of a certificate is (to be) proven" })
 export class DomainValidation {
   @Field(_type => String, { description: "The domain of the certificate" })

@@ -1,5 +1,7 @@
 import { Field, ObjectType } from "type-graphql";
+import { CacheControl } from "./cache-control.directive";
 
+@CacheControl({ inheritMaxAge: true })
 @ObjectType({ description: "Where a page of a connection sits in the whole list (Relay)" })
 export class PageInfo {
   @Field(_type => Boolean, { description: "More items follow the last one of this page" })

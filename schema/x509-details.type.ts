@@ -1,6 +1,8 @@
 import { Field, Int, ObjectType } from "type-graphql";
+import { CacheControl } from "./cache-control.directive";
 import { DateTimeScalar } from "./date-time.scalar";
 
+@CacheControl({ inheritMaxAge: true })
 @ObjectType({ description: "Fields parsed from a PEM X.509 certificate" })
 export class X509Details {
   @Field(_type => String, { description: "The subject as a distinguished name" })

@@ -1,22 +1,39 @@
 /**
  * The GraphQL context: what every resolver of one request shares. `createContext` is called once
  * per request by the composition root; it builds fresh loaders, so nothing read for one request
- * is served to another.
+ * is served to another except through the shared store, which is keyed by upstream account.
  */
+import { type GatewayCache } from "./cache";
 import { type Config } from "./config";
 import { type IdempotencyStore } from "./idempotency";
-import { createLoaders, forgetChanges, type LoaderChanges, type Loaders } from "./loaders";
+import {
+  createLoaders,
+  forgetChanges,
+  invalidateChanges,
+  type LoaderChanges,
+  type Loaders,
+} from "./loaders";
 import { type UpstreamClient } from "./upstream/client";
 
 /** The gateway's own limits, as `config.gateway` holds them. */
 export type GatewaySettings = Config["gateway"];
 
+/**
+ * How long after a mutation the shared store is invalidated a second time, in ms. A read on
+ * another replica that fetched the old state just before the mutation may store it just after
+ * the first invalidation; the second one removes it. (Within one process the cache already
+ * refuses such late writes.)
+ */
+export const SECOND_INVALIDATION_DELAY_MS = 1_000;
+
 /** What `createContext` is built from: shared by every request of the gateway. */
 export interface ContextDeps {
   /** The upstream client (one pool for the whole gateway). */
   readonly upstream: UpstreamClient;
-  /** The upstream login the client sends: the scope of idempotency keys. */
+  /** The upstream login the client sends: the scope of cached values and idempotency keys. */
   readonly account: string;
+  /** The shared store the loaders read through and mutations invalidate. */
+  readonly cache: GatewayCache;
   /** Where idempotency keys are claimed (shared by every request and, in production, instance). */
   readonly idempotency: IdempotencyStore;
   /** `config.gateway`: fetch concurrency, page size limit, idempotency TTL. */
@@ -27,14 +44,19 @@ export interface ContextDeps {
 export interface Context {
   /** For mutations and un-keyed reads; keyed reads go through `loaders`. */
   readonly upstream: UpstreamClient;
-  /** This request's loaders (memoised per request). */
+  /** This request's loaders (memoised per request, reading through the shared store). */
   readonly loaders: Loaders;
-  /** The upstream login: the scope of idempotency keys. */
+  /** The upstream login: the scope of cached values and idempotency keys. */
   readonly account: string;
   readonly idempotency: IdempotencyStore;
   readonly settings: GatewaySettings;
-  /** Makes this request's loaders forget what a mutation changed (see `forgetChanges`). */
-  forget(changes: LoaderChanges): void;
+  /**
+   * Makes this request's loaders and the shared store (every replica) forget what a mutation
+   * changed; await it before answering, so that no later read sees the old state. Call it only
+   * after the upstream accepted the mutation. Never rejects (store failures are the cache's to
+   * report); a second invalidation follows `SECOND_INVALIDATION_DELAY_MS` later.
+   */
+  forget(changes: LoaderChanges): Promise<void>;
 }
 
 /**
@@ -42,16 +64,28 @@ export interface Context {
  * `settings.fetchConcurrency` upstream reads. Never throws; does no I/O.
  */
 export function createContext(deps: ContextDeps): Context {
+  const { cache, account } = deps;
   const loaders = createLoaders({
     upstream: deps.upstream,
+    cache,
+    account,
     fetchConcurrency: deps.settings.fetchConcurrency,
   });
   return {
     upstream: deps.upstream,
     loaders,
-    account: deps.account,
+    account,
     idempotency: deps.idempotency,
     settings: deps.settings,
-    forget: changes => forgetChanges(loaders, changes),
+    forget: async changes => {
+      forgetChanges(loaders, changes);
+      await invalidateChanges(cache, account, changes);
+      if (cache.kind !== "off") {
+        // Not awaited: the answer must not wait for it. The timer must not hold the process up.
+        setTimeout(() => {
+          void invalidateChanges(cache, account, changes);
+        }, SECOND_INVALIDATION_DELAY_MS).unref();
+      }
+    },
   };
 }

@@ -1,21 +1,29 @@
 /**
- * The composition root: wires the upstream client (or the embedded sandbox), the schema, Apollo
- * Server and the HTTP front. Nothing imports this module except `main.ts` and test helpers.
+ * The composition root: wires the upstream client (or the embedded sandbox), the shared store,
+ * the idempotency store, the schema, Apollo Server and the HTTP front. Nothing imports this module
+ * except `main.ts` and test helpers.
  */
 import { createServer, type Server } from "node:http";
 import { type AddressInfo } from "node:net";
 import { ApolloServer } from "@apollo/server";
+import { ApolloServerPluginCacheControl } from "@apollo/server/plugin/cacheControl";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
+import { KeyvAdapter } from "@apollo/utils.keyvadapter";
 import { type Dispatcher } from "undici";
 import { buildGatewaySchema } from "./build-schema";
+import { createCache, type GatewayCache } from "./cache";
 import { type Config } from "./config";
 import { type Context, createContext } from "./context";
 import { createFormatError } from "./errors";
 import { EXPLORER_DOCUMENT } from "./explorer-document";
-import { createHttpHandler } from "./http-handler";
-import { createMemoryIdempotencyStore, type IdempotencyStore } from "./idempotency";
+import { createHttpHandler, type ReadinessReport } from "./http-handler";
+import {
+  createMemoryIdempotencyStore,
+  createRedisIdempotencyStore,
+  type IdempotencyStore,
+} from "./idempotency";
 import { createOperationGuardRule } from "./operation-guard";
 import { startSandbox, type SandboxHandle } from "./sandbox/server";
 import { createUpstreamClient, type UpstreamClient } from "./upstream/client";
@@ -27,7 +35,12 @@ export interface Gateway {
   /** The embedded sandbox when no upstream is configured, else `undefined`. */
   readonly sandbox: SandboxHandle | undefined;
   readonly upstream: UpstreamClient;
-  /** Stops accepting, lets in-flight requests finish (bounded), closes the pool and the sandbox. */
+  /** The shared store (`CACHE_URL`): its `stats()` are the cache's metrics. */
+  readonly cache: GatewayCache;
+  /**
+   * Stops accepting, lets in-flight requests finish (bounded), closes the pool, the stores (the
+   * Redis connection) and the sandbox.
+   */
   stop(): Promise<void>;
 }
 
@@ -77,7 +90,11 @@ export async function createGateway(
     retryBaseMs: config.upstream.retryBaseMs,
     dispatcher: overrides.dispatcher,
   });
-  const idempotency = overrides.idempotency ?? createMemoryIdempotencyStore();
+  const cache = createCache(config.cache);
+  const idempotency = overrides.idempotency ?? createIdempotencyStore(cache);
+  // Persisted queries live in the shared store, so a hash registered through one replica is
+  // known to all. With CACHE_URL=off, Apollo keeps them in its own in-process LRU.
+  const persistedQueriesStore = cache.keyv();
 
   const httpServer: Server = createServer();
   const apollo = new ApolloServer<Context>({
@@ -87,8 +104,13 @@ export async function createGateway(
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
     validationRules: [createOperationGuardRule()],
+    persistedQueries: persistedQueriesStore
+      ? { cache: new KeyvAdapter(persistedQueriesStore) }
+      : undefined,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      // Cache-Control from the schema's @cacheControl hints; unhinted objects and roots: no-store.
+      ApolloServerPluginCacheControl({ defaultMaxAge: 0 }),
       config.server.explorer
         ? ApolloServerPluginLandingPageLocalDefault({
             embed: true,
@@ -102,13 +124,30 @@ export async function createGateway(
   await apollo.start();
 
   let readyUntil = 0;
-  const ready = async (): Promise<boolean> => {
+  const upstreamReachable = async (): Promise<boolean> => {
     if (Date.now() < readyUntil) {
       return true;
     }
     await upstream.call("GetCertificateInfo", {});
     readyUntil = Date.now() + READY_CACHE_MS;
     return true;
+  };
+  // Ready means "the upstream answers". The store is reported but does not decide: without
+  // Redis reads still work (every read a miss) and only orders with an idempotency key are
+  // refused; taking every replica out of rotation when the one Redis they share fails would turn
+  // that into a full outage.
+  const ready = async (): Promise<ReadinessReport> => {
+    const [reachable, storeUp] = await Promise.all([
+      upstreamReachable().catch(() => false),
+      cache.ping(),
+    ]);
+    return {
+      ready: reachable,
+      checks: {
+        upstream: reachable ? "ok" : "down",
+        store: cache.kind === "off" ? "off" : storeUp ? "ok" : "down",
+      },
+    };
   };
 
   httpServer.on(
@@ -122,6 +161,7 @@ export async function createGateway(
           createContext({
             upstream,
             account: config.upstream.login,
+            cache,
             idempotency,
             settings: config.gateway,
           }),
@@ -140,6 +180,8 @@ export async function createGateway(
   } catch (error) {
     await apollo.stop();
     await upstream.close();
+    await idempotency.close();
+    await cache.close();
     await sandbox?.stop();
     throw error;
   }
@@ -151,15 +193,27 @@ export async function createGateway(
     url: `http://${host}:${address.port}/graphql`,
     sandbox,
     upstream,
+    cache,
     stop: () => {
       stopping ??= (async () => {
         // The drain plugin stops the HTTP server and waits for in-flight requests.
         await apollo.stop();
         await upstream.close();
         await idempotency.close();
+        // After the idempotency store: the Redis one uses the cache's connection.
+        await cache.close();
         await sandbox?.stop();
       })();
       return stopping;
     },
   };
+}
+
+/**
+ * Idempotency keys go where the cache is: in the shared Redis when there is one, so a key
+ * claimed through one replica blocks it on every other; else in this process's memory.
+ */
+function createIdempotencyStore(cache: GatewayCache): IdempotencyStore {
+  const redis = cache.redis();
+  return redis ? createRedisIdempotencyStore(redis) : createMemoryIdempotencyStore();
 }

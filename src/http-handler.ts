@@ -6,14 +6,22 @@
 import { type IncomingMessage, type ServerResponse } from "node:http";
 import { type ApolloServer, type BaseContext, HeaderMap } from "@apollo/server";
 
+/** What `/readyz` answers: whether to route traffic here, and the state of each dependency. */
+export interface ReadinessReport {
+  /** False: the load balancer should stop sending requests here (503). */
+  readonly ready: boolean;
+  /** Per dependency (`upstream`, `store`): `ok`, `down` or `off`. Shown in the body. */
+  readonly checks: Readonly<Record<string, "ok" | "down" | "off">>;
+}
+
 export interface HttpHandlerOptions<TContext extends BaseContext> {
   readonly apollo: ApolloServer<TContext>;
   /** Builds the per-request context (fresh loaders). May throw a GraphQLError to refuse the request. */
   readonly context: (request: IncomingMessage) => Promise<TContext>;
   /** Largest accepted request body, in bytes. */
   readonly maxBodyBytes: number;
-  /** Answers `/readyz`: resolves when the upstream and the stores are usable. */
-  readonly ready: () => Promise<boolean>;
+  /** Answers `/readyz`; a rejection counts as not ready. */
+  readonly ready: () => Promise<ReadinessReport>;
 }
 
 class BodyTooLargeError extends Error {}
@@ -58,7 +66,8 @@ function graphQLErrorBody(code: string, message: string): unknown {
 
 /**
  * Creates the request listener: `/graphql` (GET for the explorer and queries, POST for operations),
- * `/healthz` (process alive) and `/readyz` (upstream reachable). Everything else answers 404.
+ * `/healthz` (process alive) and `/readyz` (upstream reachable; the stores' state in the body).
+ * Everything else answers 404.
  */
 export function createHttpHandler<TContext extends BaseContext>(
   options: HttpHandlerOptions<TContext>,
@@ -70,8 +79,12 @@ export function createHttpHandler<TContext extends BaseContext>(
       return;
     }
     if (url.pathname === "/readyz") {
-      const ok = await options.ready().catch(() => false);
-      sendJson(response, ok ? 200 : 503, { status: ok ? "ready" : "unavailable" });
+      const report = await options.ready().catch(() => undefined);
+      const ok = report?.ready === true;
+      sendJson(response, ok ? 200 : 503, {
+        status: ok ? "ready" : "unavailable",
+        ...(report ? { checks: report.checks } : {}),
+      });
       return;
     }
     if (url.pathname !== "/graphql" && url.pathname !== "/graphql/") {

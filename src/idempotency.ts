@@ -3,7 +3,8 @@
  * the key's record lives, and every later request with the key gets the first one's result.
  * GraphQL-agnostic; resolvers map the errors below onto client-facing codes.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
+import { accountTag, type RedisLikeClient } from "./cache";
 
 /** The shortest time a key may be kept: the promise made to clients is "at least a day". */
 export const MIN_IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -63,21 +64,23 @@ export type UnknownOutcomeResolution =
  * Runs commands at most once per (account, key). Implementations must make the claim atomic and
  * must refuse (`IdempotencyUnavailableError`) rather than send unguarded when they cannot claim.
  *
- * A Redis implementation maps onto it without changing callers:
- * - record key `idem:{account}:{sha256(key)}`, value a JSON record like `IdempotencyRecord`
- *   plus an owner token; results are stored as the JSON text this memory store keeps.
+ * Two implementations: `createMemoryIdempotencyStore` (one process) and
+ * `createRedisIdempotencyStore` (every replica sharing one Redis), which maps onto it so:
+ * - record key `gw:v1:idem:<accountTag(account)>:<sha256(key)>` (no login or key in clear), value
+ *   a JSON record (operation, fingerprint, state, times, result as JSON text, error) plus an owner
+ *   token.
  * - claim: `SET k <pending record> NX PX ttlMs`. Pending records keep the full TTL, never a short
  *   lease: a crashed owner may have sent the command, so its key must stay blocked.
- * - settle: a Lua script that checks the owner token, then `SET k <done|failed|unknown record> XX
- *   PX ttlMs` and `PUBLISH idem:{account}:{sha256(key)} <state>`.
- * - not claimed: `GET k`; compare operation and fingerprint (conflict); `done` replays, `unknown`
- *   throws, `failed` retries the claim, `pending` subscribes to the channel, re-reads once to close
- *   the race, and waits (or polls with backoff) up to a bound, then throws
- *   `IdempotencyInProgressError`.
- * - any Redis error while claiming: `IdempotencyUnavailableError`, nothing is sent. A Redis error
- *   while storing a result after the command succeeded leaves the record `pending`, which later
- *   callers see as in progress and reconciliation treats as unknown.
- * - `inspect` is `GET`; `resolveUnknown` is a Lua compare-and-set on `state == "unknown"`.
+ * - settle: compare-and-set (a Lua script: `GET k` equals the pending record this attempt wrote,
+ *   then `SET k <done|failed|unknown record> PX ttlMs`).
+ * - not claimed: `GET k`; `failed` retries the claim (compare-and-set on the failed record), then
+ *   operation and fingerprint are compared (conflict); `done` replays, `unknown` throws, `pending`
+ *   polls with backoff up to a bound, then throws `IdempotencyInProgressError`.
+ * - any Redis error or timeout while claiming: `IdempotencyUnavailableError`, nothing is sent (a
+ *   claim that may have landed is settled `failed`). A Redis error while storing a result after
+ *   the command succeeded leaves the record `pending`, which later callers see as in progress and
+ *   reconciliation treats as unknown.
+ * - `inspect` is `GET`; `resolveUnknown` is the compare-and-set on the `unknown` record.
  */
 export interface IdempotencyStore {
   /**
@@ -464,4 +467,409 @@ function describeError(error: unknown): { code?: string; message: string } {
   const code = (error as { code?: unknown } | null)?.code;
   const message = error instanceof Error ? error.message : String(error);
   return typeof code === "string" ? { code, message } : { message };
+}
+
+/** Default `timeoutMs` of the Redis store: one Redis call on loopback or in a zone takes < 5 ms. */
+export const DEFAULT_REDIS_IDEMPOTENCY_TIMEOUT_MS = 500;
+/** Default `waitMs` of the Redis store: how long a duplicate waits for the first attempt. */
+export const DEFAULT_REDIS_IDEMPOTENCY_WAIT_MS = 30_000;
+
+/** Options of {@link createRedisIdempotencyStore}. */
+export interface RedisIdempotencyStoreOptions {
+  /** Longest wait for one Redis call, in ms (default `DEFAULT_REDIS_IDEMPOTENCY_TIMEOUT_MS`). */
+  timeoutMs?: number;
+  /**
+   * How long a caller waits for an attempt with the same key that another request (on any
+   * replica) is running, in ms, before `IdempotencyInProgressError` (default
+   * `DEFAULT_REDIS_IDEMPOTENCY_WAIT_MS`).
+   */
+  waitMs?: number;
+  /** First pause between two reads while waiting, in ms (default 20); doubles up to 500. */
+  pollMs?: number;
+  /** The clock of the records' times, epoch ms. Default `Date.now`. */
+  now?: () => number;
+  /**
+   * Told about Redis failures that did not fail the call: a result that could not be stored
+   * (the key stays pending), a claim that could not be cleaned up. Must not throw.
+   */
+  onError?: (error: Error, operation: "settle" | "release") => void;
+}
+
+const REDIS_KEY_PREFIX = "gw:v1:idem";
+const MAX_POLL_MS = 500;
+/** Claims lost to a record that vanished or changed between two calls, before giving up. */
+const MAX_CLAIM_RACES = 8;
+
+/**
+ * Compare-and-set: replaces the value of KEYS[1] by ARGV[2] with a TTL of ARGV[3] ms when it is
+ * exactly ARGV[1]. Returns 1 when it did, 0 otherwise. Records are compared as the exact text
+ * written, owner token included, so no other attempt's record can match.
+ */
+const COMPARE_AND_SET = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  return 1
+end
+return 0
+`;
+
+/** A record as stored in Redis (JSON). Neither the account nor the key: the caller has them. */
+interface RedisRecord {
+  readonly v: 1;
+  /** Random per attempt: the settle compare-and-set only matches the attempt's own record. */
+  readonly owner: string;
+  readonly operation: string;
+  readonly fingerprint: string;
+  readonly state: IdempotencyState;
+  readonly claimedAt: number;
+  readonly settledAt: number | null;
+  readonly ttlMs: number;
+  /** `done`: the result as JSON text (absent for a result of `undefined`). */
+  readonly result?: string;
+  readonly error?: { code?: string; message: string };
+}
+
+/** A Redis call that failed or did not answer in time. */
+class RedisCallError extends Error {
+  override readonly name = "RedisCallError";
+}
+
+/**
+ * An `IdempotencyStore` on Redis, shared by every gateway replica that uses the same Redis: a key
+ * claimed through one replica blocks it on all of them. `client` is the shared cache's connection
+ * (`cache.redis()`); the store does not close it. The key layout and the protocol are described
+ * on `IdempotencyStore`.
+ *
+ * Differences from the memory store, both forced by Redis: waiters poll (at most `waitMs`, then
+ * `IdempotencyInProgressError`; ask again later with the same key); and a waiter that sees the
+ * attempt it waited for fail for certain (`failed`) claims the key and sends itself instead of
+ * receiving the first caller's error object (the first attempt did not run, so the command still
+ * runs at most once). Pending records expire with the scope's TTL (at least a day), not never.
+ *
+ * Every Redis call runs under `timeoutMs`. When Redis is unreachable, slow or closed, `run`
+ * refuses with `IdempotencyUnavailableError` and nothing is sent.
+ */
+export function createRedisIdempotencyStore(
+  client: RedisLikeClient,
+  options: RedisIdempotencyStoreOptions = {},
+): IdempotencyStore {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_REDIS_IDEMPOTENCY_TIMEOUT_MS;
+  const waitMs = options.waitMs ?? DEFAULT_REDIS_IDEMPOTENCY_WAIT_MS;
+  const firstPollMs = Math.max(1, options.pollMs ?? 20);
+  const now = options.now ?? Date.now;
+  const onError = (error: Error, operation: "settle" | "release"): void => {
+    try {
+      options.onError?.(error, operation);
+    } catch {
+      // A broken logger must not break an order.
+    }
+  };
+  let closed = false;
+
+  async function redis<T>(what: string, task: () => Promise<T>): Promise<T> {
+    if (closed) {
+      throw new RedisCallError("the store is closed");
+    }
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        task(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new RedisCallError(`Redis ${what} timed out after ${timeoutMs} ms`)),
+            timeoutMs,
+          );
+          timer.unref();
+        }),
+      ]);
+    } catch (error) {
+      throw error instanceof RedisCallError
+        ? error
+        : new RedisCallError(`Redis ${what} failed`, { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function compareAndSet(key: string, expected: string, next: string, ttlMs: number) {
+    const replaced = await redis("compare-and-set", () =>
+      client.eval(COMPARE_AND_SET, {
+        keys: [key],
+        arguments: [expected, next, String(Math.max(1, Math.floor(ttlMs)))],
+      }),
+    );
+    return Number(replaced) === 1;
+  }
+
+  /** Stores how the attempt ended; a failure leaves the record pending (reported, not thrown). */
+  async function settle(key: string, claim: string, record: RedisRecord): Promise<void> {
+    try {
+      const replaced = await compareAndSet(key, claim, JSON.stringify(record), record.ttlMs);
+      if (!replaced) {
+        onError(new Error("the pending record changed before it was settled"), "settle");
+      }
+    } catch (error) {
+      onError(error as Error, "settle");
+    }
+  }
+
+  /**
+   * After a claim whose outcome is unknown (an error or a timeout of the call itself): marks it
+   * `failed` if it landed, since nothing was sent, so the key is free for a retry.
+   */
+  async function release(key: string, claim: string, record: RedisRecord): Promise<void> {
+    const released: RedisRecord = {
+      ...record,
+      state: "failed",
+      settledAt: now(),
+      error: {
+        code: "IDEMPOTENCY_UNAVAILABLE",
+        message: "the claim could not be confirmed; nothing was sent",
+      },
+    };
+    try {
+      await compareAndSet(key, claim, JSON.stringify(released), record.ttlMs);
+    } catch (error) {
+      onError(error as Error, "release");
+    }
+  }
+
+  async function execute<T>(
+    key: string,
+    claim: string,
+    record: RedisRecord,
+    send: () => Promise<T>,
+  ): Promise<T> {
+    let value: T;
+    try {
+      value = await send();
+    } catch (error) {
+      await settle(key, claim, {
+        ...record,
+        state: isDefiniteFailure(error) ? "failed" : "unknown",
+        settledAt: now(),
+        error: describeError(error),
+      });
+      throw error;
+    }
+    let stored: StoredResult;
+    try {
+      stored = JSON.stringify(value);
+    } catch (cause) {
+      // The command ran but its result cannot be replayed: block the key, never resend.
+      await settle(key, claim, {
+        ...record,
+        state: "unknown",
+        settledAt: now(),
+        error: { message: "the result could not be stored (not JSON-serialisable)" },
+      });
+      const message = `idempotency: the result of ${record.operation} is not JSON-serialisable`;
+      throw new TypeError(message, { cause });
+    }
+    await settle(key, claim, {
+      ...record,
+      state: "done",
+      settledAt: now(),
+      ...(stored === undefined ? {} : { result: stored }),
+    });
+    return replay<T>(stored);
+  }
+
+  async function run<T>(scope: IdempotencyScope, send: () => Promise<T>): Promise<T> {
+    if (!(scope.ttlMs >= MIN_IDEMPOTENCY_TTL_MS) || scope.key === "") {
+      throw new RangeError(
+        `idempotency: ttlMs must be at least ${MIN_IDEMPOTENCY_TTL_MS} and the key non-empty`,
+      );
+    }
+    if (closed) {
+      throw new IdempotencyUnavailableError("the store is closed");
+    }
+    const key = redisKey(scope.account, scope.key);
+    const record: RedisRecord = {
+      v: 1,
+      owner: randomUUID(),
+      operation: scope.operation,
+      fingerprint: scope.fingerprint,
+      state: "pending",
+      claimedAt: now(),
+      settledAt: null,
+      ttlMs: scope.ttlMs,
+    };
+    const claim = JSON.stringify(record);
+    const unavailable = async (error: unknown, landed: boolean): Promise<never> => {
+      if (landed) {
+        await release(key, claim, record);
+      }
+      throw new IdempotencyUnavailableError("the shared store did not answer", { cause: error });
+    };
+
+    const waitUntil = performance.now() + waitMs;
+    let pauseMs = firstPollMs;
+    let races = 0;
+    // The record to claim over: none (SET NX), or a failed attempt's (compare-and-set).
+    let released: string | undefined;
+    for (;;) {
+      let claimed: boolean;
+      try {
+        claimed =
+          released === undefined
+            ? (await redis("claim", () =>
+                client.set(key, claim, {
+                  condition: "NX",
+                  expiration: { type: "PX", value: scope.ttlMs },
+                }),
+              )) === "OK"
+            : await compareAndSet(key, released, claim, scope.ttlMs);
+      } catch (error) {
+        return unavailable(error, true);
+      }
+      if (claimed) {
+        return execute(key, claim, record, send);
+      }
+
+      let text: string | null;
+      try {
+        text = await redis("read", () => client.get(key));
+      } catch (error) {
+        return unavailable(error, false);
+      }
+      const found = text === null ? undefined : parseRecord(text);
+      if (text !== null && found === undefined) {
+        throw new IdempotencyUnavailableError("the stored record of the key is unreadable");
+      }
+      if (found === undefined || found.state === "failed") {
+        // Gone since the claim (expired), or released by an attempt that certainly did not run:
+        // claim again. Losing that race over and over means something else writes the key.
+        races += 1;
+        if (races >= MAX_CLAIM_RACES) {
+          throw new IdempotencyUnavailableError("the key changed on every attempt to claim it");
+        }
+        released = text ?? undefined;
+        continue;
+      }
+      if (found.operation !== scope.operation || found.fingerprint !== scope.fingerprint) {
+        throw new IdempotencyConflictError(found.operation);
+      }
+      if (found.state === "unknown") {
+        throw new IdempotencyOutcomeUnknownError(found.operation, found.claimedAt);
+      }
+      if (found.state === "done") {
+        return replay<T>(found.result);
+      }
+      // Pending: another request (maybe on another replica) is sending it; wait and look again.
+      if (performance.now() + pauseMs > waitUntil || closed) {
+        throw new IdempotencyInProgressError(found.operation);
+      }
+      await new Promise(resolve => setTimeout(resolve, pauseMs));
+      pauseMs = Math.min(pauseMs * 2, MAX_POLL_MS);
+      released = undefined;
+    }
+  }
+
+  async function read(account: string, key: string): Promise<[string, RedisRecord] | undefined> {
+    let text: string | null;
+    try {
+      text = await redis("read", () => client.get(redisKey(account, key)));
+    } catch (error) {
+      throw new IdempotencyUnavailableError("the shared store did not answer", { cause: error });
+    }
+    const record = text === null ? undefined : parseRecord(text);
+    return text === null || record === undefined ? undefined : [text, record];
+  }
+
+  return {
+    run,
+    inspect: async (account, key) => {
+      const found = await read(account, key);
+      return found === undefined ? undefined : toIdempotencyRecord(account, key, found[1]);
+    },
+    resolveUnknown: async (account, key, resolution) => {
+      const found = await read(account, key);
+      if (found?.[1].state !== "unknown") {
+        return false;
+      }
+      const [text, record] = found;
+      const settled: RedisRecord =
+        resolution.outcome === "done"
+          ? {
+              ...withoutError(record),
+              state: "done",
+              settledAt: now(),
+              ...(resolution.result === undefined
+                ? {}
+                : { result: JSON.stringify(resolution.result) }),
+            }
+          : { ...record, state: "failed", settledAt: now() };
+      try {
+        return await compareAndSet(
+          redisKey(account, key),
+          text,
+          JSON.stringify(settled),
+          record.ttlMs,
+        );
+      } catch (error) {
+        throw new IdempotencyUnavailableError("the shared store did not answer", { cause: error });
+      }
+    },
+    close: () => {
+      closed = true;
+      return Promise.resolve();
+    },
+  };
+}
+
+function redisKey(account: string, key: string): string {
+  const hashed = createHash("sha256").update(key).digest("hex");
+  return `${REDIS_KEY_PREFIX}:${accountTag(account)}:${hashed}`;
+}
+
+const STATES: ReadonlySet<string> = new Set<IdempotencyState>([
+  "pending",
+  "done",
+  "failed",
+  "unknown",
+]);
+
+/** The record in `text`, or `undefined` when it is not one this store wrote. */
+function parseRecord(text: string): RedisRecord | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== "object" || value === null) {
+    return undefined;
+  }
+  const record = value as Partial<RedisRecord>;
+  const valid =
+    record.v === 1 &&
+    typeof record.operation === "string" &&
+    typeof record.fingerprint === "string" &&
+    typeof record.state === "string" &&
+    STATES.has(record.state) &&
+    typeof record.claimedAt === "number" &&
+    typeof record.ttlMs === "number";
+  return valid ? (record as RedisRecord) : undefined;
+}
+
+function withoutError(record: RedisRecord): RedisRecord {
+  const { error: _error, ...rest } = record;
+  return rest;
+}
+
+function toIdempotencyRecord(account: string, key: string, record: RedisRecord): IdempotencyRecord {
+  const settledAt = record.settledAt ?? null;
+  return {
+    account,
+    key,
+    operation: record.operation,
+    fingerprint: record.fingerprint,
+    state: record.state,
+    claimedAt: record.claimedAt,
+    settledAt,
+    expiresAt: record.state === "pending" || settledAt === null ? null : settledAt + record.ttlMs,
+    ...(record.state === "done" ? { result: replay<unknown>(record.result) } : {}),
+    ...(record.error === undefined ? {} : { error: { ...record.error } }),
+  };
 }

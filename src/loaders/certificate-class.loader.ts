@@ -2,8 +2,8 @@ import DataLoader from "dataloader";
 import { type UpstreamClient } from "../upstream/client";
 import { decodeClass, decodeClassName, decodeClassNames } from "../upstream/records";
 import { type ClassRecord } from "../upstream/types";
-import { fetchEach } from "./fetch-each";
 import { type Limiter } from "./limiter";
+import { type CacheScope, fetchEachCached } from "./read-through";
 
 /** Certificate classes by name, case-insensitive (`classByName`); `null` when unknown. */
 export type ClassLoader = DataLoader<string, ClassRecord | null, string>;
@@ -15,16 +15,19 @@ export const ALL_CLASSES = "all";
 export type ClassNamesLoader = DataLoader<typeof ALL_CLASSES, string[]>;
 
 /**
- * Certificate classes by name (case-insensitive): one GetCertificateInfo CLASS=<name> per
- * distinct class, concurrently under the request's limiter. An unknown (or empty) class name
- * loads as `null`.
+ * Certificate classes by name (case-insensitive), read through the shared store (`class`, under
+ * the lower-case name); the classes it lacks cost one GetCertificateInfo CLASS=<name> each,
+ * concurrently under the request's limiter. An unknown (or empty) class name loads as `null`.
  * Per request.
  */
-export function createClassLoader(upstream: UpstreamClient, limit: Limiter): ClassLoader {
+export function createClassLoader(
+  upstream: UpstreamClient,
+  store: CacheScope,
+  limit: Limiter,
+): ClassLoader {
   return new DataLoader(
     names =>
-      fetchEach(names, limit, async name => {
-        const className = decodeClassName(name);
+      fetchEachCached(store, "class", names.map(decodeClassName), limit, async className => {
         if (className === "") {
           return null;
         }
@@ -39,14 +42,32 @@ export function createClassLoader(upstream: UpstreamClient, limit: Limiter): Cla
   );
 }
 
-/** The names of every class (GetCertificateInfo without CLASS), lower case. Per request. */
-export function createClassNamesLoader(upstream: UpstreamClient, limit: Limiter): ClassNamesLoader {
+/**
+ * The names of every class (GetCertificateInfo without CLASS), lower case, read through the
+ * shared store (`classList`). Per request.
+ */
+export function createClassNamesLoader(
+  upstream: UpstreamClient,
+  store: CacheScope,
+  limit: Limiter,
+): ClassNamesLoader {
   return new DataLoader(
-    keys =>
-      limit(async () => {
-        const names = decodeClassNames(await upstream.call("GetCertificateInfo", {}));
-        return keys.map(() => names);
-      }),
+    async keys => {
+      const found = await store.cache.readThrough(
+        "classList",
+        store.account,
+        [ALL_CLASSES],
+        async () =>
+          new Map([
+            [
+              ALL_CLASSES,
+              decodeClassNames(await limit(() => upstream.call("GetCertificateInfo", {}))),
+            ],
+          ]),
+      );
+      const names = found.get(ALL_CLASSES) ?? [];
+      return keys.map(() => names);
+    },
     { name: "classNames" },
   );
 }

@@ -2,8 +2,9 @@ import DataLoader from "dataloader";
 import { type UpstreamClient } from "../upstream/client";
 import { decodeContact, decodeContactRows, toContactRow } from "../upstream/records";
 import { type ContactRecord, type ContactRowRecord, type PageRecord } from "../upstream/types";
-import { fetchEach, queryKey } from "./fetch-each";
+import { queryKey } from "./fetch-each";
 import { type Limiter } from "./limiter";
+import { type CacheScope, fetchEachCached, fetchPagesCached } from "./read-through";
 
 /** Full certificate contacts by id (`contactById`); `null` for an unknown id. */
 export type ContactLoader = DataLoader<string, ContactRecord | null>;
@@ -23,13 +24,18 @@ export interface ContactListQuery {
 export type ContactPageLoader = DataLoader<ContactListQuery, PageRecord<ContactRowRecord>, string>;
 
 /**
- * Full certificate contacts by id: one StatusCertificateContact per distinct id, concurrently
- * under the request's limiter. An unknown id loads as `null`. Per request.
+ * Full certificate contacts by id, read through the shared store (`contact`); the ids it lacks
+ * cost one StatusCertificateContact each, concurrently under the request's limiter. An unknown
+ * id loads as `null`. Per request.
  */
-export function createContactLoader(upstream: UpstreamClient, limit: Limiter): ContactLoader {
+export function createContactLoader(
+  upstream: UpstreamClient,
+  store: CacheScope,
+  limit: Limiter,
+): ContactLoader {
   return new DataLoader(
     ids =>
-      fetchEach(ids, limit, async id =>
+      fetchEachCached(store, "contact", ids, limit, async id =>
         decodeContact(
           await upstream.call("StatusCertificateContact", { certificatecontact: id }),
           id,
@@ -55,32 +61,43 @@ export function createContactRowLoader(full: ContactLoader): ContactRowLoader {
   );
 }
 
-/** Pages of QueryCertificateContactList (`wide=1`), keyed by query; rows prime `rows`. Per request. */
+/**
+ * Pages of QueryCertificateContactList (`wide=1`), keyed by query and read through the shared
+ * store (`contactList`); every row primes `rows`. Per request.
+ */
 export function createContactPageLoader(
   upstream: UpstreamClient,
+  store: CacheScope,
   limit: Limiter,
   rows: ContactRowLoader,
 ): ContactPageLoader {
   return new DataLoader<ContactListQuery, PageRecord<ContactRowRecord>, string>(
-    queries =>
-      Promise.all(
-        queries.map(query =>
-          limit(async () => {
-            const reply = await upstream.call("QueryCertificateContactList", {
+    async queries => {
+      const pages = await fetchPagesCached(
+        store,
+        "contactList",
+        queries,
+        queryKey,
+        limit,
+        async query =>
+          decodeContactRows(
+            await upstream.call("QueryCertificateContactList", {
               wide: 1,
               first: query.offset,
               limit: query.limit,
               type: query.type,
               email: query.email,
-            });
-            const page = decodeContactRows(reply, query.offset);
-            for (const row of page.items) {
-              rows.prime(row.id, row);
-            }
-            return page;
-          }),
-        ),
-      ),
+            }),
+            query.offset,
+          ),
+      );
+      for (const page of pages) {
+        for (const row of page.items) {
+          rows.prime(row.id, row);
+        }
+      }
+      return pages;
+    },
     { name: "contactPage", cacheKeyFn: queryKey },
   );
 }

@@ -6,8 +6,9 @@ import {
   type CertificateOrderRowRecord,
   type PageRecord,
 } from "../upstream/types";
-import { fetchEach, queryKey } from "./fetch-each";
+import { queryKey } from "./fetch-each";
 import { type Limiter } from "./limiter";
+import { type CacheScope, fetchEachCached, fetchPagesCached } from "./read-through";
 
 /** Full certificate orders by id (`orderById`); `null` for an unknown id. */
 export type OrderLoader = DataLoader<string, CertificateOrderRecord | null>;
@@ -32,13 +33,18 @@ export type OrderPageLoader = DataLoader<
 >;
 
 /**
- * Full certificate orders by id: one StatusCertificateOrder per distinct id, concurrently under
- * the request's limiter. An unknown id loads as `null`. Per request.
+ * Full certificate orders by id, read through the shared store (`order`); the ids it lacks cost
+ * one StatusCertificateOrder each, concurrently under the request's limiter. An unknown id loads
+ * as `null`. Per request.
  */
-export function createOrderLoader(upstream: UpstreamClient, limit: Limiter): OrderLoader {
+export function createOrderLoader(
+  upstream: UpstreamClient,
+  store: CacheScope,
+  limit: Limiter,
+): OrderLoader {
   return new DataLoader(
     ids =>
-      fetchEach(ids, limit, async id =>
+      fetchEachCached(store, "order", ids, limit, async id =>
         decodeOrder(await upstream.call("StatusCertificateOrder", { certificateorder: id }), id),
       ),
     { name: "orderById" },
@@ -61,32 +67,43 @@ export function createOrderRowLoader(full: OrderLoader): OrderRowLoader {
   );
 }
 
-/** Pages of QueryCertificateOrderList (`wide=1`), keyed by query; rows prime `rows`. Per request. */
+/**
+ * Pages of QueryCertificateOrderList (`wide=1`), keyed by query and read through the shared
+ * store (`orderList`); every row primes `rows`. Per request.
+ */
 export function createOrderPageLoader(
   upstream: UpstreamClient,
+  store: CacheScope,
   limit: Limiter,
   rows: OrderRowLoader,
 ): OrderPageLoader {
   return new DataLoader<OrderListQuery, PageRecord<CertificateOrderRowRecord>, string>(
-    queries =>
-      Promise.all(
-        queries.map(query =>
-          limit(async () => {
-            const reply = await upstream.call("QueryCertificateOrderList", {
+    async queries => {
+      const pages = await fetchPagesCached(
+        store,
+        "orderList",
+        queries,
+        queryKey,
+        limit,
+        async query =>
+          decodeOrderRows(
+            await upstream.call("QueryCertificateOrderList", {
               wide: 1,
               first: query.offset,
               limit: query.limit,
               status: query.status,
               class: query.className,
-            });
-            const page = decodeOrderRows(reply, query.offset);
-            for (const row of page.items) {
-              rows.prime(row.id, row);
-            }
-            return page;
-          }),
-        ),
-      ),
+            }),
+            query.offset,
+          ),
+      );
+      for (const page of pages) {
+        for (const row of page.items) {
+          rows.prime(row.id, row);
+        }
+      }
+      return pages;
+    },
     { name: "orderPage", cacheKeyFn: queryKey },
   );
 }

@@ -6,8 +6,9 @@ import {
   type CertificateRowRecord,
   type PageRecord,
 } from "../upstream/types";
-import { fetchEach, queryKey } from "./fetch-each";
+import { queryKey } from "./fetch-each";
 import { type Limiter } from "./limiter";
+import { type CacheScope, fetchEachCached, fetchPagesCached } from "./read-through";
 
 /** Full certificates by id (`certificateById`); `null` for an unknown id. */
 export type CertificateLoader = DataLoader<string, CertificateRecord | null>;
@@ -33,16 +34,18 @@ export type CertificatePageLoader = DataLoader<
 >;
 
 /**
- * Full certificates by id: one StatusCertificate per distinct id, sent concurrently under the
- * request's limiter. An unknown id loads as `null`. Per request: create it in `createLoaders`.
+ * Full certificates by id, read through the shared store (`certificate`); the ids it lacks cost
+ * one StatusCertificate each, sent concurrently under the request's limiter. An unknown id loads
+ * as `null`. Per request: create it in `createLoaders`.
  */
 export function createCertificateLoader(
   upstream: UpstreamClient,
+  store: CacheScope,
   limit: Limiter,
 ): CertificateLoader {
   return new DataLoader(
     ids =>
-      fetchEach(ids, limit, async id =>
+      fetchEachCached(store, "certificate", ids, limit, async id =>
         decodeCertificate(await upstream.call("StatusCertificate", { certificate: id })),
       ),
     { name: "certificateById" },
@@ -70,35 +73,44 @@ export function createCertificateRowLoader(full: CertificateLoader): Certificate
 }
 
 /**
- * Pages of QueryCertificateList (`wide=1`), keyed by query; every row primes `rows`. Equal
- * queries in one request share one upstream call. Per request.
+ * Pages of QueryCertificateList (`wide=1`), keyed by query and read through the shared store
+ * (`certificateList`); every row, stored or fetched, primes `rows`. Equal queries in one request
+ * share one upstream call. Per request.
  */
 export function createCertificatePageLoader(
   upstream: UpstreamClient,
+  store: CacheScope,
   limit: Limiter,
   rows: CertificateRowLoader,
 ): CertificatePageLoader {
   return new DataLoader<CertificateListQuery, PageRecord<CertificateRowRecord>, string>(
-    queries =>
-      Promise.all(
-        queries.map(query =>
-          limit(async () => {
-            const reply = await upstream.call("QueryCertificateList", {
+    async queries => {
+      const pages = await fetchPagesCached(
+        store,
+        "certificateList",
+        queries,
+        queryKey,
+        limit,
+        async query =>
+          decodeCertificateRows(
+            await upstream.call("QueryCertificateList", {
               wide: 1,
               first: query.offset,
               limit: query.limit,
               status: query.status,
               class: query.className,
               certificateorder: query.orderId,
-            });
-            const page = decodeCertificateRows(reply, query.offset);
-            for (const row of page.items) {
-              rows.prime(row.id, row);
-            }
-            return page;
-          }),
-        ),
-      ),
+            }),
+            query.offset,
+          ),
+      );
+      for (const page of pages) {
+        for (const row of page.items) {
+          rows.prime(row.id, row);
+        }
+      }
+      return pages;
+    },
     { name: "certificatePage", cacheKeyFn: queryKey },
   );
 }

@@ -1,8 +1,11 @@
 /**
  * The per-request loaders. `createLoaders` builds a fresh set for every GraphQL request: their
  * memo is the guarantee that, within one request, no upstream object is asked for twice, and it
- * must not outlive the request (a later request must see later data).
+ * must not outlive the request (a later request must see later data). Reuse across requests and
+ * replicas is the shared store's job: every batch reads through `cache.readThrough`, keyed by the
+ * request's upstream account, with the TTLs of `cache-policy.ts`.
  */
+import { type GatewayCache } from "../cache";
 import { type UpstreamClient } from "../upstream/client";
 import {
   type ClassLoader,
@@ -35,6 +38,7 @@ import {
   createCertificateRowLoader,
 } from "./certificate.loader";
 import { createLimiter } from "./limiter";
+import { type CacheScope } from "./read-through";
 
 export { ALL_CLASSES } from "./certificate-class.loader";
 export { type ContactListQuery } from "./certificate-contact.loader";
@@ -70,34 +74,40 @@ export interface Loaders {
 /** What the loaders of a request need. */
 export interface LoaderDeps {
   readonly upstream: UpstreamClient;
+  /** The shared store every read goes through (`CACHE_URL=off`: one that stores nothing). */
+  readonly cache: GatewayCache;
+  /** The upstream login the reads are made as: the scope of every value stored or served. */
+  readonly account: string;
   /** Most upstream reads in flight at once for this request (at least 1). */
   readonly fetchConcurrency: number;
 }
 
 /**
  * Builds the loaders of one request. Every upstream read they make shares one limiter of
- * `fetchConcurrency` slots. Never throws.
+ * `fetchConcurrency` slots. Never throws; does no I/O.
  */
 export function createLoaders(deps: LoaderDeps): Loaders {
+  const { upstream } = deps;
+  const store: CacheScope = { cache: deps.cache, account: deps.account };
   const limit = createLimiter(deps.fetchConcurrency);
-  const certificateById = createCertificateLoader(deps.upstream, limit);
+  const certificateById = createCertificateLoader(upstream, store, limit);
   const certificateRowById = createCertificateRowLoader(certificateById);
-  const orderById = createOrderLoader(deps.upstream, limit);
+  const orderById = createOrderLoader(upstream, store, limit);
   const orderRowById = createOrderRowLoader(orderById);
-  const contactById = createContactLoader(deps.upstream, limit);
+  const contactById = createContactLoader(upstream, store, limit);
   const contactRowById = createContactRowLoader(contactById);
   return {
     certificateById,
     certificateRowById,
-    certificatePage: createCertificatePageLoader(deps.upstream, limit, certificateRowById),
+    certificatePage: createCertificatePageLoader(upstream, store, limit, certificateRowById),
     orderById,
     orderRowById,
-    orderPage: createOrderPageLoader(deps.upstream, limit, orderRowById),
+    orderPage: createOrderPageLoader(upstream, store, limit, orderRowById),
     contactById,
     contactRowById,
-    contactPage: createContactPageLoader(deps.upstream, limit, contactRowById),
-    classByName: createClassLoader(deps.upstream, limit),
-    classNames: createClassNamesLoader(deps.upstream, limit),
+    contactPage: createContactPageLoader(upstream, store, limit, contactRowById),
+    classByName: createClassLoader(upstream, store, limit),
+    classNames: createClassNamesLoader(upstream, store, limit),
   };
 }
 
@@ -107,7 +117,11 @@ export interface LoaderChanges {
   readonly certificateIds?: readonly string[];
   /** Orders whose state changed. */
   readonly orderIds?: readonly string[];
-  /** Every certificate may have changed (an order was canceled or revoked as a whole). */
+  /**
+   * Every certificate may have changed (an order was canceled or revoked as a whole). The
+   * request's loaders forget them all; the shared store cannot, so name the order's certificates
+   * in `certificateIds` too.
+   */
   readonly allCertificates?: boolean;
   /** A contact was created: contact lists are stale. */
   readonly contacts?: boolean;
@@ -139,4 +153,24 @@ export function forgetChanges(loaders: Loaders, changes: LoaderChanges): void {
   if (changes.contacts) {
     loaders.contactPage.clearAll();
   }
+}
+
+/**
+ * Removes what a mutation changed from the shared store, for every replica: the named
+ * certificates and orders, and every cached list page of `account` (any mutation can change a
+ * list: a new certificate, a status filter, a new contact). Call it after the mutation succeeded
+ * and before answering. Never rejects: the cache reports and counts its own failures.
+ */
+export async function invalidateChanges(
+  cache: GatewayCache,
+  account: string,
+  changes: LoaderChanges,
+): Promise<void> {
+  const certificates = changes.certificateIds ?? [];
+  const orders = changes.orderIds ?? [];
+  await Promise.all([
+    certificates.length > 0 ? cache.invalidate("certificate", account, certificates) : undefined,
+    orders.length > 0 ? cache.invalidate("order", account, orders) : undefined,
+    cache.invalidateLists(account),
+  ]);
 }

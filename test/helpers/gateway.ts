@@ -29,17 +29,45 @@ export interface TestGateway {
   stop(): Promise<void>;
 }
 
+/** Options of `startTestGateway`. */
+export interface TestGatewayOptions {
+  /** Options of the sandbox the helper starts (ignored with `attachTo`). */
+  sandbox?: TestSandboxOptions;
+  /**
+   * A running sandbox to use instead of starting one, e.g. another test gateway's: several
+   * gateways on one sandbox act as replicas. `stop()` then leaves the sandbox running.
+   */
+  attachTo?: SandboxHandle;
+  /** The sandbox login the gateway sends (default: the sandbox's first account). */
+  login?: string;
+  overrides?: GatewayOverrides;
+}
+
 /**
- * Starts a sandbox on port 0 and a gateway on port 0 pointed at it, through the same `loadConfig`
- * path as production. The cache is off unless `env.CACHE_URL` says otherwise, so one test's reads
- * cannot hide another's upstream calls. Stop it in `afterAll`.
+ * Starts a sandbox on port 0 (or uses `options.attachTo`) and a gateway on port 0 pointed at it,
+ * through the same `loadConfig` path as production. The cache is off unless `env.CACHE_URL` says
+ * otherwise, so one test's reads cannot hide another's upstream calls. Stop it in `afterAll`.
  */
 export async function startTestGateway(
   env: Record<string, string> = {},
-  options: { sandbox?: TestSandboxOptions; overrides?: GatewayOverrides } = {},
+  options: TestGatewayOptions = {},
 ): Promise<TestGateway> {
-  const sandbox = await startSandbox({ issuanceDelayMs: 0, ...options.sandbox, port: 0 });
-  const account = sandbox.accounts[0]!;
+  const attached = options.attachTo;
+  const sandbox =
+    attached ?? (await startSandbox({ issuanceDelayMs: 0, ...options.sandbox, port: 0 }));
+  const stopSandbox = async (): Promise<void> => {
+    if (!attached) {
+      await sandbox.stop();
+    }
+  };
+  const account =
+    options.login === undefined
+      ? sandbox.accounts[0]
+      : sandbox.accounts.find(a => a.login === options.login);
+  if (!account) {
+    await stopSandbox();
+    throw new Error(`the sandbox has no account ${options.login ?? "(none at all)"}`);
+  }
   const config = loadConfig({
     NODE_ENV: "test",
     PORT: "0",
@@ -57,7 +85,7 @@ export async function startTestGateway(
   try {
     gateway = await createGateway(config, options.overrides);
   } catch (error) {
-    await sandbox.stop();
+    await stopSandbox();
     throw error;
   }
 
@@ -88,7 +116,7 @@ export async function startTestGateway(
     },
     async stop() {
       await gateway.stop();
-      await sandbox.stop();
+      await stopSandbox();
     },
   };
 }

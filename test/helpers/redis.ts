@@ -3,7 +3,7 @@ import { createServer } from "node:net";
 
 /** How to run the suites that need Redis; the skipped placeholder test says it. */
 export const REDIS_HOW_TO =
-  "REDIS_URL=redis://127.0.0.1:6379 npm test (.ci/run starts a redis-server and sets it)";
+  "REDIS_URL=redis://127.0.0.1:6390 npm test (.ci/run starts a redis-server and sets it)";
 
 /**
  * The Redis the integration tests share, from `REDIS_URL`; `undefined` when unset. Tests may read

@@ -1,3 +1,4 @@
+import { createCache } from "../../../src/cache";
 import { createLoaders, forgetChanges, type Loaders } from "../../../src/loaders";
 import { type UpstreamClient } from "../../../src/upstream/client";
 import { decodeReply, encodeReply, type ReplyProperty } from "../../../src/upstream/codec";
@@ -129,7 +130,14 @@ function statusAnswer(command: CommandName, args: Record<string, unknown>): Answ
 }
 
 function loadersOn(upstream: ReturnType<typeof fakeUpstream>, fetchConcurrency = 8): Loaders {
-  return createLoaders({ upstream: upstream.client, fetchConcurrency });
+  // No shared store: these tests are about one request's batching (see cached-loaders.test.ts).
+  const cache = createCache({ kind: "off", url: "" });
+  return createLoaders({
+    upstream: upstream.client,
+    cache,
+    account: "reseller-1",
+    fetchConcurrency,
+  });
 }
 
 describe("certificateById", () => {
