@@ -2,6 +2,10 @@
  * The gateway's configuration: the only module that reads the environment. `loadConfig` is pure,
  * collects every problem and throws one `ConfigError` listing them all; it never echoes a secret.
  */
+import { readFileSync } from "node:fs";
+import { type ApiKeyEntry, parseApiKeys, parseApiKeysFile } from "./auth";
+import { parseCorsOrigins } from "./cors";
+import { type LogLevel } from "./logger";
 
 export const UPSTREAM_URLS = Object.freeze({
   live: "https://api.rrpproxy.net/api/call.cgi",
@@ -24,6 +28,11 @@ export interface Config {
     readonly explorer: boolean;
     /** Answer introspection queries (default: on unless production). */
     readonly introspection: boolean;
+    /**
+     * Field suggestions ("Did you mean ...?") in validation errors (default: on unless
+     * production); off means Apollo's `hideSchemaDetailsFromClientErrors`.
+     */
+    readonly suggestions: boolean;
   };
   readonly upstream: {
     /** `embedded`: the gateway starts the built-in sandbox; `remote`: `url` is used as is. */
@@ -69,7 +78,58 @@ export interface Config {
     /** How long an idempotency key and its result are kept, in milliseconds. */
     readonly idempotencyTtlMs: number;
   };
+  readonly auth: {
+    /** `keys`: callers send `Authorization: Bearer <key>`; `passthrough`: their own credentials. */
+    readonly mode: "keys" | "passthrough";
+    /** The API keys (names, scopes, SHA-256 digests); empty means open (loopback/sandbox only). */
+    readonly apiKeys: readonly ApiKeyEntry[];
+  };
+  readonly cors: {
+    /** Exact browser origins allowed to call the API (with credentials). */
+    readonly origins: readonly string[];
+    /** Also allow loopback origins: outside production when no origin is listed. */
+    readonly allowLoopback: boolean;
+  };
+  readonly limits: {
+    /** Deepest field of an operation. */
+    readonly maxDepth: number;
+    /** Most aliases in a document. */
+    readonly maxAliases: number;
+    /** Most directive uses in a document. */
+    readonly maxDirectives: number;
+    /** Highest estimated cost of an operation (fields times list sizes). */
+    readonly maxCost: number;
+    /** Most tokens of a document (Apollo's `parseOptions.maxTokens`). */
+    readonly maxTokens: number;
+    /** Largest request body, in bytes. */
+    readonly maxBodyBytes: number;
+    /** Requests per minute per API key (per account in pass-through). */
+    readonly rateLimitPerMinute: number;
+    /** Cool-down of an account after the upstream's abuse lock (422), in milliseconds. */
+    readonly upstreamBackoffMs: number;
+  };
+  readonly log: {
+    /** pino level; `silent` logs nothing. */
+    readonly level: LogLevel;
+  };
 }
+
+/** I/O `loadConfig` may need, injectable so tests stay pure. */
+export interface ConfigIo {
+  /** Reads a UTF-8 text file (`GATEWAY_API_KEYS_FILE`); default `fs.readFileSync`. Throws when unreadable. */
+  readonly readFile?: (path: string) => string;
+}
+
+/** The levels `LOG_LEVEL` accepts. */
+const LOG_LEVEL_NAMES: readonly LogLevel[] = [
+  "fatal",
+  "error",
+  "warn",
+  "info",
+  "debug",
+  "trace",
+  "silent",
+];
 
 export const DEFAULTS = Object.freeze({
   PORT: "4000",
@@ -89,6 +149,16 @@ export const DEFAULTS = Object.freeze({
   GATEWAY_FETCH_CONCURRENCY: "8",
   GATEWAY_MAX_PAGE_SIZE: "100",
   GATEWAY_IDEMPOTENCY_TTL_MS: String(24 * 60 * 60 * 1000),
+  GATEWAY_AUTH: "keys",
+  GATEWAY_RATE_LIMIT: "600",
+  GATEWAY_UPSTREAM_BACKOFF_MS: "300000",
+  GATEWAY_MAX_DEPTH: "12",
+  GATEWAY_MAX_ALIASES: "30",
+  GATEWAY_MAX_DIRECTIVES: "20",
+  GATEWAY_MAX_COST: "10000",
+  GATEWAY_MAX_TOKENS: "2000",
+  GATEWAY_MAX_BODY_BYTES: "262144",
+  LOG_LEVEL: "info",
 });
 
 /** Every problem of the configuration at once; the message lists them one per line. */
@@ -203,11 +273,78 @@ function parseCache(text: string, problems: string[]): Config["cache"] {
   return { kind: "memory", url: "" };
 }
 
+function parseAuth(r: Reader, readFile: (path: string) => string): Config["auth"] {
+  const modeText = r.string("GATEWAY_AUTH").toLowerCase();
+  let mode: Config["auth"]["mode"] = "keys";
+  if (modeText === "passthrough") {
+    mode = "passthrough";
+  } else if (modeText !== "keys") {
+    r.problems.push(`GATEWAY_AUTH must be "keys" or "passthrough" (got "${modeText}")`);
+  }
+  const text = r.raw("GATEWAY_API_KEYS");
+  const file = r.raw("GATEWAY_API_KEYS_FILE");
+  if (text !== undefined && file !== undefined) {
+    r.problems.push("Set GATEWAY_API_KEYS or GATEWAY_API_KEYS_FILE, not both");
+    return { mode, apiKeys: [] };
+  }
+  if (mode === "passthrough" && (text !== undefined || file !== undefined)) {
+    r.problems.push(
+      `${text !== undefined ? "GATEWAY_API_KEYS" : "GATEWAY_API_KEYS_FILE"} is not used with ` +
+        "GATEWAY_AUTH=passthrough (callers send their own credentials): remove it",
+    );
+    return { mode, apiKeys: [] };
+  }
+  let parsed = { keys: [] as ApiKeyEntry[], problems: [] as string[] };
+  if (text !== undefined) {
+    parsed = parseApiKeys(text);
+  } else if (file !== undefined) {
+    let contents: string | undefined;
+    try {
+      contents = readFile(file);
+    } catch (error) {
+      const code = (error as { code?: unknown } | null)?.code;
+      r.problems.push(
+        `GATEWAY_API_KEYS_FILE: cannot read "${file}"${typeof code === "string" ? ` (${code})` : ""}`,
+      );
+    }
+    if (contents !== undefined) {
+      parsed = parseApiKeysFile(contents);
+    }
+  }
+  r.problems.push(...parsed.problems);
+  return { mode, apiKeys: parsed.keys };
+}
+
+function parseCors(r: Reader, production: boolean): Config["cors"] {
+  const text = r.raw("GATEWAY_CORS_ORIGINS");
+  if (text === undefined) {
+    return { origins: [], allowLoopback: !production };
+  }
+  const { origins, problems } = parseCorsOrigins(text);
+  r.problems.push(...problems);
+  return { origins, allowLoopback: false };
+}
+
+function parseLogLevel(r: Reader): LogLevel {
+  const text = r.raw("LOG_LEVEL")?.toLowerCase();
+  if (text === undefined) {
+    return r.raw("NODE_ENV") === "test" ? "silent" : "info";
+  }
+  const level = LOG_LEVEL_NAMES.find(name => name === text);
+  if (!level) {
+    r.problems.push(`LOG_LEVEL must be one of ${LOG_LEVEL_NAMES.join(", ")} (got "${text}")`);
+    return "info";
+  }
+  return level;
+}
+
 /**
  * Parses the environment into a frozen `Config`. Throws `ConfigError` listing every problem.
  * With neither `RRPPROXY_URL` nor `RRPPROXY_LOGIN`, the gateway runs on the embedded sandbox.
+ * The only I/O is reading `GATEWAY_API_KEYS_FILE`, through `io.readFile`.
  */
-export function loadConfig(env: Env = process.env): Config {
+export function loadConfig(env: Env = process.env, io: ConfigIo = {}): Config {
+  const readFile = io.readFile ?? ((path: string) => readFileSync(path, "utf8"));
   const r = new Reader(env);
   const production = (r.raw("NODE_ENV") ?? "") === "production";
 
@@ -242,6 +379,7 @@ export function loadConfig(env: Env = process.env): Config {
       exposeErrorDetails: r.flag("GATEWAY_EXPOSE_ERROR_DETAILS", !production),
       explorer: r.flag("GATEWAY_EXPLORER", !production),
       introspection: r.flag("GATEWAY_INTROSPECTION", !production),
+      suggestions: r.flag("GATEWAY_SUGGESTIONS", !production),
     },
     upstream: {
       mode,
@@ -268,6 +406,19 @@ export function loadConfig(env: Env = process.env): Config {
       maxPageSize: r.int("GATEWAY_MAX_PAGE_SIZE", 1, 1000),
       idempotencyTtlMs: r.int("GATEWAY_IDEMPOTENCY_TTL_MS", 86_400_000, 31 * 86_400_000),
     },
+    auth: parseAuth(r, readFile),
+    cors: parseCors(r, production),
+    limits: {
+      maxDepth: r.int("GATEWAY_MAX_DEPTH", 1, 100),
+      maxAliases: r.int("GATEWAY_MAX_ALIASES", 0, 1000),
+      maxDirectives: r.int("GATEWAY_MAX_DIRECTIVES", 0, 1000),
+      maxCost: r.int("GATEWAY_MAX_COST", 1, 10_000_000),
+      maxTokens: r.int("GATEWAY_MAX_TOKENS", 100, 1_000_000),
+      maxBodyBytes: r.int("GATEWAY_MAX_BODY_BYTES", 1024, 64 * 1024 * 1024),
+      rateLimitPerMinute: r.int("GATEWAY_RATE_LIMIT", 1, 1_000_000),
+      upstreamBackoffMs: r.int("GATEWAY_UPSTREAM_BACKOFF_MS", 1000, 3_600_000),
+    },
+    log: { level: parseLogLevel(r) },
   };
   if (r.problems.length > 0) {
     throw new ConfigError(r.problems);

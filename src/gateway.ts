@@ -11,7 +11,16 @@ import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/dis
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import { KeyvAdapter } from "@apollo/utils.keyvadapter";
-import { type Dispatcher } from "undici";
+import { type Dispatcher, Pool } from "undici";
+import {
+  type AuthResult,
+  checkStartupAuth,
+  createAuthenticator,
+  createCredentialVerifier,
+  createScopePlugin,
+  type Scope,
+  withPassthroughAuth,
+} from "./auth";
 import { buildGatewaySchema } from "./build-schema";
 import { createCache, type GatewayCache } from "./cache";
 import { type Config } from "./config";
@@ -24,8 +33,22 @@ import {
   createRedisIdempotencyStore,
   type IdempotencyStore,
 } from "./idempotency";
+import {
+  createLogger,
+  createRequestLogPlugin,
+  createUpstreamCallLogger,
+  type Logger,
+} from "./logger";
 import { createOperationGuardRule } from "./operation-guard";
+import { createCostLimitPlugin, createQueryLimitRules, withTokenLimitCode } from "./query-limits";
+import {
+  createRateLimiter,
+  createUpstreamBackoff,
+  RateLimitedError,
+  withBackoff,
+} from "./rate-limit";
 import { startSandbox, type SandboxHandle } from "./sandbox/server";
+import { createCircuitBreaker } from "./upstream/circuit-breaker";
 import { createUpstreamClient, type UpstreamClient } from "./upstream/client";
 
 /** A running gateway. */
@@ -44,15 +67,18 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
+/** The context of a request as Apollo sees it: the resolvers' `Context` and the caller's scopes. */
+type GatewayContext = Context & { readonly scopes: readonly Scope[] };
+
 /** Seams for tests and embedding: everything here has a production default. */
 export interface GatewayOverrides {
   /** An undici dispatcher for the upstream client (tests inject faults between gateway and upstream). */
   readonly dispatcher?: Dispatcher;
   readonly idempotency?: IdempotencyStore;
+  /** Where logs go; default `createLogger({ level: config.log.level })` (stdout). */
+  readonly logger?: Logger;
 }
 
-/** Largest accepted request body: a CSR is ~2 KB, 250 domains ~16 KB. */
-const MAX_BODY_BYTES = 256 * 1024;
 /** How long a positive readiness answer is reused, so probes do not load the upstream. */
 const READY_CACHE_MS = 10_000;
 
@@ -64,6 +90,13 @@ export async function createGateway(
   config: Config,
   overrides: GatewayOverrides = {},
 ): Promise<Gateway> {
+  const logger = overrides.logger ?? createLogger({ level: config.log.level });
+  // Before anything starts: a gateway without keys on a public address must not come up.
+  const startup = checkStartupAuth(config.auth, {
+    host: config.server.host,
+    embeddedSandbox: config.upstream.mode === "embedded",
+  });
+  logger.info({ auth: config.auth.mode, open: startup.open }, startup.notice);
   let sandbox: SandboxHandle | undefined;
   let upstreamUrl = config.upstream.url;
   if (config.upstream.mode === "embedded") {
@@ -78,37 +111,124 @@ export async function createGateway(
     upstreamUrl = sandbox.url;
   }
 
-  const upstream = createUpstreamClient({
-    url: upstreamUrl,
-    login: config.upstream.login,
-    password: config.upstream.password,
-    session: config.upstream.session,
-    timeoutMs: config.upstream.timeoutMs,
-    orderTimeoutMs: config.upstream.orderTimeoutMs,
-    connections: config.upstream.connections,
-    retries: config.upstream.retries,
-    retryBaseMs: config.upstream.retryBaseMs,
-    dispatcher: overrides.dispatcher,
+  const cache = createCache(config.cache, {
+    onEvent: event => logger.warn({ cache: event }, `cache ${event.type}`),
   });
-  const cache = createCache(config.cache);
   const idempotency = overrides.idempotency ?? createIdempotencyStore(cache);
+  const onStoreError = (error: Error): void =>
+    logger.warn({ err: error }, "rate-limit store failed");
+  // One breaker for the upstream host, shared by every account's client.
+  const breaker = createCircuitBreaker({
+    onStateChange: change => logger.warn({ circuit: change }, `upstream circuit ${change.to}`),
+  });
+  const backoff = createUpstreamBackoff({
+    cooldownMs: config.limits.upstreamBackoffMs,
+    cache,
+    onStoreError,
+  });
+  const rateLimiter = createRateLimiter({
+    limitPerMinute: config.limits.rateLimitPerMinute,
+    cache,
+    onStoreError,
+  });
+  // Pass-through clients (one per request, never in session mode) share one pool.
+  const sharedPool =
+    config.auth.mode === "passthrough" && !overrides.dispatcher
+      ? new Pool(new URL(upstreamUrl).origin, {
+          connections: config.upstream.connections,
+          headersTimeout: Math.max(config.upstream.timeoutMs, config.upstream.orderTimeoutMs),
+          bodyTimeout: Math.max(config.upstream.timeoutMs, config.upstream.orderTimeoutMs),
+        })
+      : undefined;
+  const clientFor = (login: string, password: string, session: boolean): UpstreamClient =>
+    withBackoff(
+      breaker.wrap(
+        createUpstreamClient({
+          url: upstreamUrl,
+          login,
+          password,
+          session,
+          timeoutMs: config.upstream.timeoutMs,
+          orderTimeoutMs: config.upstream.orderTimeoutMs,
+          connections: config.upstream.connections,
+          retries: config.upstream.retries,
+          retryBaseMs: config.upstream.retryBaseMs,
+          dispatcher: overrides.dispatcher ?? sharedPool,
+          onCall: createUpstreamCallLogger(logger),
+        }),
+      ),
+      login,
+      backoff,
+    );
+  const upstream = clientFor(
+    config.upstream.login,
+    config.upstream.password,
+    config.upstream.session,
+  );
+  const verifier = createCredentialVerifier({
+    check: async (login, password) => {
+      await clientFor(login, password, false).call("QueryCertificateContactList", { limit: 1 });
+    },
+  });
+  const authenticate = createAuthenticator(config.auth);
+  const contextFor = async (auth: AuthResult): Promise<GatewayContext> => {
+    if (auth.kind === "denied") {
+      throw auth.error;
+    }
+    const decision = await rateLimiter.hit(auth.rateKey);
+    if (!decision.allowed) {
+      throw new RateLimitedError(decision);
+    }
+    let client = upstream;
+    let account = config.upstream.login;
+    if (auth.kind === "passthrough") {
+      // Before anything is served: the store holds this login's records under its name.
+      await verifier.verify(auth.login, auth.password);
+      client = withPassthroughAuth(clientFor(auth.login, auth.password, false), auth, verifier);
+      account = auth.login;
+    }
+    // Apollo copies the context per operation: the scopes travel as a property of it.
+    return {
+      ...createContext({ upstream: client, account, cache, idempotency, settings: config.gateway }),
+      scopes: auth.scopes,
+    };
+  };
+  const formatError = createFormatError(config.server.exposeErrorDetails);
   // Persisted queries live in the shared store, so a hash registered through one replica is
   // known to all. With CACHE_URL=off, Apollo keeps them in its own in-process LRU.
   const persistedQueriesStore = cache.keyv();
 
   const httpServer: Server = createServer();
-  const apollo = new ApolloServer<Context>({
+  const apollo = new ApolloServer<GatewayContext>({
     schema: await buildGatewaySchema(),
-    formatError: createFormatError(config.server.exposeErrorDetails),
+    formatError: (formatted, error) => withTokenLimitCode(formatError(formatted, error)),
     introspection: config.server.introspection,
+    hideSchemaDetailsFromClientErrors: !config.server.suggestions,
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
-    validationRules: [createOperationGuardRule()],
+    allowBatchedHttpRequests: false,
+    parseOptions: { maxTokens: config.limits.maxTokens },
+    validationRules: [
+      createOperationGuardRule(),
+      ...createQueryLimitRules({
+        maxDepth: config.limits.maxDepth,
+        maxAliases: config.limits.maxAliases,
+        maxDirectives: config.limits.maxDirectives,
+        maxPageSize: config.gateway.maxPageSize,
+      }),
+    ],
     persistedQueries: persistedQueriesStore
       ? { cache: new KeyvAdapter(persistedQueriesStore) }
       : undefined,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      // Scopes first: a caller without the scope learns nothing about the operation's cost.
+      createScopePlugin<GatewayContext>(context => context.scopes),
+      createCostLimitPlugin<GatewayContext>({
+        maxCost: config.limits.maxCost,
+        maxPageSize: config.gateway.maxPageSize,
+      }),
+      createRequestLogPlugin<GatewayContext>(logger),
       // Cache-Control from the schema's @cacheControl hints; unhinted objects and roots: no-store.
       ApolloServerPluginCacheControl({ defaultMaxAge: 0 }),
       config.server.explorer
@@ -152,20 +272,13 @@ export async function createGateway(
 
   httpServer.on(
     "request",
-    createHttpHandler<Context>({
+    createHttpHandler<GatewayContext>({
       apollo,
-      maxBodyBytes: MAX_BODY_BYTES,
+      maxBodyBytes: config.limits.maxBodyBytes,
       ready,
-      context: () =>
-        Promise.resolve(
-          createContext({
-            upstream,
-            account: config.upstream.login,
-            cache,
-            idempotency,
-            settings: config.gateway,
-          }),
-        ),
+      cors: config.cors,
+      logger,
+      context: request => contextFor(authenticate(request.headers)),
     }),
   );
 
@@ -182,6 +295,7 @@ export async function createGateway(
     await upstream.close();
     await idempotency.close();
     await cache.close();
+    await sharedPool?.close();
     await sandbox?.stop();
     throw error;
   }
@@ -202,6 +316,7 @@ export async function createGateway(
         await idempotency.close();
         // After the idempotency store: the Redis one uses the cache's connection.
         await cache.close();
+        await sharedPool?.close();
         await sandbox?.stop();
       })();
       return stopping;

@@ -5,6 +5,9 @@
  */
 import { type IncomingMessage, type ServerResponse } from "node:http";
 import { type ApolloServer, type BaseContext, HeaderMap } from "@apollo/server";
+import { corsHeaders, type CorsSettings, handlePreflight, isPreflight } from "./cors";
+import { type Logger, requestId, runWithLogger } from "./logger";
+import { checkBatchSize } from "./query-limits";
 
 /** What `/readyz` answers: whether to route traffic here, and the state of each dependency. */
 export interface ReadinessReport {
@@ -22,6 +25,12 @@ export interface HttpHandlerOptions<TContext extends BaseContext> {
   readonly maxBodyBytes: number;
   /** Answers `/readyz`; a rejection counts as not ready. */
   readonly ready: () => Promise<ReadinessReport>;
+  /** CORS of `/graphql` (`config.cors`); without it no CORS header is sent. */
+  readonly cors?: CorsSettings;
+  /** One child per request (its `requestId`), current while it runs; one access line each. */
+  readonly logger?: Logger;
+  /** Most operations in a batched POST; default 1 (any batch is refused with `BATCH_LIMIT`). */
+  readonly maxBatchSize?: number;
 }
 
 class BodyTooLargeError extends Error {}
@@ -91,6 +100,23 @@ export function createHttpHandler<TContext extends BaseContext>(
       sendJson(response, 404, graphQLErrorBody("NOT_FOUND", "Not found: the API is at /graphql"));
       return;
     }
+    if (options.cors) {
+      const origin = request.headers.origin;
+      if (isPreflight(request.method, request.headers)) {
+        const method = request.headers["access-control-request-method"];
+        const answer = handlePreflight(
+          origin,
+          typeof method === "string" ? method : undefined,
+          options.cors,
+        );
+        response.writeHead(answer.status, answer.headers);
+        response.end();
+        return;
+      }
+      for (const [key, value] of Object.entries(corsHeaders(origin, options.cors))) {
+        response.setHeader(key, value);
+      }
+    }
     if (request.method !== "GET" && request.method !== "POST" && request.method !== "HEAD") {
       sendJson(
         response,
@@ -135,6 +161,15 @@ export function createHttpHandler<TContext extends BaseContext>(
       } else {
         body = text;
       }
+      const batchError = checkBatchSize(body, options.maxBatchSize ?? 1);
+      if (batchError) {
+        sendJson(
+          response,
+          400,
+          graphQLErrorBody(String(batchError.extensions.code), batchError.message),
+        );
+        return;
+      }
     }
 
     const headers = new HeaderMap();
@@ -167,7 +202,28 @@ export function createHttpHandler<TContext extends BaseContext>(
   }
 
   return (request, response) => {
-    handle(request, response).catch(() => {
+    const id = requestId(request.headers);
+    response.setHeader("x-request-id", id);
+    const log = options.logger?.child({ requestId: id });
+    if (log) {
+      const started = performance.now();
+      const path = (request.url ?? "/").split("?")[0];
+      response.once("close", () =>
+        log.info(
+          {
+            http: {
+              method: request.method,
+              path,
+              status: response.statusCode,
+              durationMs: Math.round((performance.now() - started) * 10) / 10,
+            },
+          },
+          "http request",
+        ),
+      );
+    }
+    const run = (): Promise<void> => handle(request, response);
+    (log ? runWithLogger(log, run) : run()).catch(() => {
       // A failure outside Apollo's own error handling: never a stack trace to the client.
       if (!response.headersSent) {
         sendJson(response, 500, graphQLErrorBody("INTERNAL_SERVER_ERROR", "Internal server error"));

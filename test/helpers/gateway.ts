@@ -70,6 +70,7 @@ export async function startTestGateway(
   }
   const config = loadConfig({
     NODE_ENV: "test",
+    LOG_LEVEL: "silent",
     PORT: "0",
     HOST: "127.0.0.1",
     CACHE_URL: "off",
