@@ -61,6 +61,8 @@ export interface Config {
     readonly url: string;
   };
   readonly sandbox: {
+    /** Interface `npm run sandbox` listens on (`0.0.0.0` in a container). */
+    readonly host: string;
     readonly port: number;
     readonly accounts: readonly SandboxAccount[];
     /** Sample certificates created per account at start (demos); 0 for tests. */
@@ -142,6 +144,7 @@ export const DEFAULTS = Object.freeze({
   RRPPROXY_SESSION: "0",
   CACHE_URL: "memory",
   SANDBOX_PORT: "4100",
+  SANDBOX_HOST: "127.0.0.1",
   SANDBOX_ACCOUNTS: "demo:demo",
   SANDBOX_SEED: "12",
   SANDBOX_LATENCY_MS: "0",
@@ -395,6 +398,7 @@ export function loadConfig(env: Env = process.env, io: ConfigIo = {}): Config {
     },
     cache: parseCache(r.string("CACHE_URL"), r.problems),
     sandbox: {
+      host: r.string("SANDBOX_HOST"),
       port: r.int("SANDBOX_PORT", 0, 65535),
       accounts,
       seed: r.int("SANDBOX_SEED", 0, 10_000),

@@ -11,6 +11,7 @@ async function main(): Promise<void> {
   const { sandbox } = loadConfig();
   const started = Date.now();
   const handle = await startSandbox({
+    host: sandbox.host,
     port: sandbox.port,
     accounts: sandbox.accounts,
     seed: sandbox.seed,
