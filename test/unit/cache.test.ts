@@ -284,12 +284,13 @@ describe("createCache (memory)", () => {
   it("really expires on real time too (Keyv's TTL in milliseconds)", async () => {
     const cache = memoryCache();
     const { load, calls } = recordingLoader(id =>
-      certificate({ id, expiresAt: new Date(Date.now() + 30) }),
+      // Wide enough that the second read lands before expiry on a loaded machine.
+      certificate({ id, expiresAt: new Date(Date.now() + 400) }),
     );
 
     await cache.readThrough("certificate", "acct", ["CRT-1"], load);
     await cache.readThrough("certificate", "acct", ["CRT-1"], load);
-    await new Promise(resolve => setTimeout(resolve, 60));
+    await new Promise(resolve => setTimeout(resolve, 600));
     await cache.readThrough("certificate", "acct", ["CRT-1"], load);
 
     expect(calls).toHaveLength(2);
