@@ -58,7 +58,10 @@ export default tseslint.config(
         { fixStyle: "inline-type-imports", prefer: "type-imports" },
       ],
       "@typescript-eslint/no-floating-promises": "error",
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_" },
+      ],
       "import/no-default-export": "error",
       "import/order": [
         "error",

@@ -38,6 +38,8 @@ export interface ContextDeps {
   readonly idempotency: IdempotencyStore;
   /** `config.gateway`: fetch concurrency, page size limit, idempotency TTL. */
   readonly settings: GatewaySettings;
+  /** Observer of DataLoader batch sizes (metrics); optional. */
+  readonly observeBatchSize?: (loader: string, size: number) => void;
 }
 
 /** The context of one GraphQL request. */
@@ -70,6 +72,7 @@ export function createContext(deps: ContextDeps): Context {
     cache,
     account,
     fetchConcurrency: deps.settings.fetchConcurrency,
+    observeBatchSize: deps.observeBatchSize,
   });
   return {
     upstream: deps.upstream,

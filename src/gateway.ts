@@ -39,6 +39,13 @@ import {
   createUpstreamCallLogger,
   type Logger,
 } from "./logger";
+import {
+  createMetrics,
+  type GatewayMetrics,
+  metricsHandler,
+  metricsPlugin,
+  withReplayMetrics,
+} from "./metrics";
 import { createOperationGuardRule } from "./operation-guard";
 import { createCostLimitPlugin, createQueryLimitRules, withTokenLimitCode } from "./query-limits";
 import {
@@ -60,6 +67,8 @@ export interface Gateway {
   readonly upstream: UpstreamClient;
   /** The shared store (`CACHE_URL`): its `stats()` are the cache's metrics. */
   readonly cache: GatewayCache;
+  /** Prometheus metrics of this process (served on `/metrics`). */
+  readonly metrics: GatewayMetrics;
   /**
    * Stops accepting, lets in-flight requests finish (bounded), closes the pool, the stores (the
    * Redis connection) and the sandbox.
@@ -114,11 +123,13 @@ export async function createGateway(
   const cache = createCache(config.cache, {
     onEvent: event => logger.warn({ cache: event }, `cache ${event.type}`),
   });
-  const idempotency = overrides.idempotency ?? createIdempotencyStore(cache);
+  const rawIdempotency = overrides.idempotency ?? createIdempotencyStore(cache);
   const onStoreError = (error: Error): void =>
     logger.warn({ err: error }, "rate-limit store failed");
   // One breaker for the upstream host, shared by every account's client.
   const breaker = createCircuitBreaker({
+    failureThreshold: config.upstream.circuitFailures,
+    openMs: config.upstream.circuitOpenMs,
     onStateChange: change => logger.warn({ circuit: change }, `upstream circuit ${change.to}`),
   });
   const backoff = createUpstreamBackoff({
@@ -131,15 +142,22 @@ export async function createGateway(
     cache,
     onStoreError,
   });
-  // Pass-through clients (one per request, never in session mode) share one pool.
-  const sharedPool =
-    config.auth.mode === "passthrough" && !overrides.dispatcher
-      ? new Pool(new URL(upstreamUrl).origin, {
-          connections: config.upstream.connections,
-          headersTimeout: Math.max(config.upstream.timeoutMs, config.upstream.orderTimeoutMs),
-          bodyTimeout: Math.max(config.upstream.timeoutMs, config.upstream.orderTimeoutMs),
-        })
-      : undefined;
+  const metrics = createMetrics({
+    cacheStats: () => cache.stats(),
+    circuitState: breaker.state,
+    rateLimiterStats: () => rateLimiter.stats(),
+  });
+  const idempotency = withReplayMetrics(rawIdempotency, metrics);
+  const logCall = createUpstreamCallLogger(logger);
+  // One pool for every client (pass-through makes one per request, never in session mode). The
+  // gateway owns it, so that stop() can cut off calls still waiting once the grace period is over.
+  const pool = overrides.dispatcher
+    ? undefined
+    : new Pool(new URL(upstreamUrl).origin, {
+        connections: config.upstream.connections,
+        headersTimeout: Math.max(config.upstream.timeoutMs, config.upstream.orderTimeoutMs),
+        bodyTimeout: Math.max(config.upstream.timeoutMs, config.upstream.orderTimeoutMs),
+      });
   const clientFor = (login: string, password: string, session: boolean): UpstreamClient =>
     withBackoff(
       breaker.wrap(
@@ -153,8 +171,11 @@ export async function createGateway(
           connections: config.upstream.connections,
           retries: config.upstream.retries,
           retryBaseMs: config.upstream.retryBaseMs,
-          dispatcher: overrides.dispatcher ?? sharedPool,
-          onCall: createUpstreamCallLogger(logger),
+          dispatcher: overrides.dispatcher ?? pool,
+          onCall: event => {
+            logCall(event);
+            metrics.onUpstreamCall(event);
+          },
         }),
       ),
       login,
@@ -189,7 +210,14 @@ export async function createGateway(
     }
     // Apollo copies the context per operation: the scopes travel as a property of it.
     return {
-      ...createContext({ upstream: client, account, cache, idempotency, settings: config.gateway }),
+      ...createContext({
+        upstream: client,
+        account,
+        cache,
+        idempotency,
+        settings: config.gateway,
+        observeBatchSize: metrics.observeBatchSize,
+      }),
       scopes: auth.scopes,
     };
   };
@@ -206,6 +234,9 @@ export async function createGateway(
     hideSchemaDetailsFromClientErrors: !config.server.suggestions,
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
+    // main.ts owns SIGTERM/SIGINT: Apollo's own handler would re-raise the signal and kill the
+    // process before the pools, the stores and the session are closed.
+    stopOnTerminationSignals: false,
     allowBatchedHttpRequests: false,
     parseOptions: { maxTokens: config.limits.maxTokens },
     validationRules: [
@@ -221,7 +252,13 @@ export async function createGateway(
       ? { cache: new KeyvAdapter(persistedQueriesStore) }
       : undefined,
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      metricsPlugin<GatewayContext>(metrics),
+      // On stop: refuse new connections, close idle keep-alive ones, let requests in flight
+      // finish for at most the grace period, then close their connections too.
+      ApolloServerPluginDrainHttpServer({
+        httpServer,
+        stopGracePeriodMillis: config.server.shutdownGraceMs,
+      }),
       // Scopes first: a caller without the scope learns nothing about the operation's cost.
       createScopePlugin<GatewayContext>(context => context.scopes),
       createCostLimitPlugin<GatewayContext>({
@@ -277,6 +314,7 @@ export async function createGateway(
       maxBodyBytes: config.limits.maxBodyBytes,
       ready,
       cors: config.cors,
+      metrics: metricsHandler(metrics),
       logger,
       context: request => contextFor(authenticate(request.headers)),
     }),
@@ -295,7 +333,7 @@ export async function createGateway(
     await upstream.close();
     await idempotency.close();
     await cache.close();
-    await sharedPool?.close();
+    await pool?.destroy();
     await sandbox?.stop();
     throw error;
   }
@@ -308,20 +346,42 @@ export async function createGateway(
     sandbox,
     upstream,
     cache,
+    metrics,
     stop: () => {
       stopping ??= (async () => {
-        // The drain plugin stops the HTTP server and waits for in-flight requests.
+        const graceEnds = performance.now() + config.server.shutdownGraceMs;
+        const graceLeft = (): number => Math.max(0, graceEnds - performance.now());
+        // The drain plugin stops accepting and waits for in-flight requests, at most the grace
+        // period; then it closes their connections.
         await apollo.stop();
-        await upstream.close();
+        // Ends the upstream session (best effort) and lets upstream calls still under way finish
+        // within what is left of the grace period; then they are cut off, so that stop() never
+        // waits for a hung upstream's timeouts.
+        await settledWithin(upstream.close(), graceLeft());
+        if (pool) {
+          await settledWithin(pool.close(), graceLeft());
+          await pool.destroy().catch(() => undefined);
+        }
         await idempotency.close();
         // After the idempotency store: the Redis one uses the cache's connection.
         await cache.close();
-        await sharedPool?.close();
         await sandbox?.stop();
       })();
       return stopping;
     },
   };
+}
+
+/** Resolves once `promise` settled (either way) or `ms` passed, whichever is first. */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    promise.catch(() => undefined),
+    new Promise<void>(resolve => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
 }
 
 /**

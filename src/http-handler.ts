@@ -23,6 +23,8 @@ export interface HttpHandlerOptions<TContext extends BaseContext> {
   readonly context: (request: IncomingMessage) => Promise<TContext>;
   /** Largest accepted request body, in bytes. */
   readonly maxBodyBytes: number;
+  /** Renders `/metrics` (Prometheus text format); without it the path answers 404. */
+  readonly metrics?: () => Promise<{ contentType: string; body: string }>;
   /** Answers `/readyz`; a rejection counts as not ready. */
   readonly ready: () => Promise<ReadinessReport>;
   /** CORS of `/graphql` (`config.cors`); without it no CORS header is sent. */
@@ -94,6 +96,21 @@ export function createHttpHandler<TContext extends BaseContext>(
         status: ok ? "ready" : "unavailable",
         ...(report ? { checks: report.checks } : {}),
       });
+      return;
+    }
+    if (url.pathname === "/metrics" && options.metrics) {
+      if (request.method !== "GET" && request.method !== "HEAD") {
+        sendJson(response, 405, graphQLErrorBody("METHOD_NOT_ALLOWED", "Use GET on /metrics"), {
+          allow: "GET",
+        });
+        return;
+      }
+      const { contentType, body } = await options.metrics();
+      response.writeHead(200, {
+        "content-type": contentType,
+        "content-length": Buffer.byteLength(body),
+      });
+      response.end(request.method === "HEAD" ? undefined : body);
       return;
     }
     if (url.pathname !== "/graphql" && url.pathname !== "/graphql/") {

@@ -80,6 +80,8 @@ export interface LoaderDeps {
   readonly account: string;
   /** Most upstream reads in flight at once for this request (at least 1). */
   readonly fetchConcurrency: number;
+  /** Observer of DataLoader batch sizes (metrics); optional. */
+  readonly observeBatchSize?: (loader: string, size: number) => void;
 }
 
 /**
@@ -88,7 +90,11 @@ export interface LoaderDeps {
  */
 export function createLoaders(deps: LoaderDeps): Loaders {
   const { upstream } = deps;
-  const store: CacheScope = { cache: deps.cache, account: deps.account };
+  const store: CacheScope = {
+    cache: deps.cache,
+    account: deps.account,
+    observeBatchSize: deps.observeBatchSize,
+  };
   const limit = createLimiter(deps.fetchConcurrency);
   const certificateById = createCertificateLoader(upstream, store, limit);
   const certificateRowById = createCertificateRowLoader(certificateById);

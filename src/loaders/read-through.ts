@@ -10,6 +10,8 @@ export interface CacheScope {
   readonly cache: GatewayCache;
   /** The upstream login the request's reads are made as. */
   readonly account: string;
+  /** Observer of batch sizes (metrics): called once per batch with the namespace and its size. */
+  readonly observeBatchSize?: (loader: string, size: number) => void;
 }
 
 /**
@@ -28,6 +30,7 @@ export async function fetchEachCached<V>(
   limit: Limiter,
   fetch: (key: string) => Promise<V | null>,
 ): Promise<(V | null | Error)[]> {
+  scope.observeBatchSize?.(namespace, keys.length);
   const refused = new Map<string, Error>();
   const found = await scope.cache.readThrough(namespace, scope.account, keys, async missing => {
     const results = await fetchEach(missing, limit, fetch);
@@ -59,6 +62,7 @@ export async function fetchPagesCached<Q, P>(
   limit: Limiter,
   fetch: (query: Q) => Promise<P>,
 ): Promise<P[]> {
+  scope.observeBatchSize?.(namespace, queries.length);
   const byKey = new Map(queries.map(query => [keyOf(query), query]));
   const found = await scope.cache.readThrough(
     namespace,

@@ -46,7 +46,8 @@ describe("GET /graphql in a browser", () => {
       expect(gateway.sandbox.callsTo("AddCertificate")).toHaveLength(1);
       expect(followed.body.data.certificate.status).toBe("ACTIVE");
       expect(followed.body.data.certificate.chain).toContain("-----BEGIN CERTIFICATE-----");
-      expect(dashboard.body.data.certificates.nodes.map((c: { id: string }) => c.id)).toContain(id);
+      const listed = dashboard.body.data.certificates.nodes as { id: string }[];
+      expect(listed.map(c => c.id)).toContain(id);
       expect(products.body.data.certificateClasses.length).toBe(20);
     });
 
