@@ -1,66 +1,22 @@
-/**
- * The example operation Apollo Sandbox opens with: the certificates of the account with what a
- * dashboard shows, and the products on sale. Kept small enough to read at a glance.
- */
-export const EXPLORER_DOCUMENT = `# Welcome to the RRPproxy SSL gateway.
-# Run "Dashboard" to see your certificates, or "Products" for the classes on sale.
-# "OrderDemo" orders shop.example.com with the sample CSR in the Variables panel (on the
-# sandbox no money moves; the same idempotencyKey never orders twice). Put the id it answers
-# into "id" and run "Certificate": after validation (a few seconds) it is ACTIVE and "chain"
-# holds the PEM to install. The Documentation panel lists every query and mutation.
+import { EXAMPLE_FILES } from "./explorer-document.generated";
 
-query Dashboard($first: Int = 20, $after: String) {
-  certificates(first: $first, after: $after) {
-    totalCount
-    pageInfo { hasNextPage endCursor }
-    nodes {
-      id
-      status
-      commonName
-      domains
-      expiresAt
-      class { name displayName brand validationType }
-      order { id status paidUntil }
-      techContact { id email }
-    }
-  }
-}
-
-query Products {
-  certificateClasses {
-    name
-    displayName
-    brand
-    validationType
-    wildcard
-    multiDomain
-    maxDomains
-    dcvMethods
-    immediateIssuance
-  }
-}
-
-query Certificate($id: ID!) {
-  certificate(id: $id) {
-    id
-    status
-    domains
-    validations { domain method email dnsRecord fileUrl fileContents }
-    x509 { subject issuer notBefore notAfter fingerprintSha256 }
-    chain
-  }
-}
-
-mutation OrderDemo($input: OrderCertificateInput!, $key: String) {
-  orderCertificate(input: $input, idempotencyKey: $key) {
-    id
-    status
-    domains
-    validations { domain method dnsRecord }
-    order { id paidUntil }
-  }
-}
+const WELCOME = `# Welcome to the RRPproxy SSL gateway. Below are the workflows of the provider's manual
+# (chapter 5), one block per file of examples/; the partners' SDK is made of the same operations.
+# Start with "Dashboard" (your certificates) or "Products" (the classes on sale).
+# "OrderWithDnsValidation" orders shop.example.com with the sample CSR of the Variables panel (on
+# the sandbox no money moves; the same idempotencyKey never orders twice, so change it before
+# another order). Put the id it answers into "id" and run "Certificate": after validation (a few
+# seconds) it is ACTIVE and "chain" holds the PEM to install. The Documentation panel lists every
+# query and mutation.
 `;
+
+/**
+ * The document Apollo Sandbox opens with: a welcome, then every file of `examples/` as written
+ * (comments included), in file-name order. `npm run codegen` copies the files into
+ * `explorer-document.generated.ts`, so they need not exist at run time; `codegen:check` fails when
+ * the copy is stale.
+ */
+export const EXPLORER_DOCUMENT = [WELCOME, ...EXAMPLE_FILES.map(file => file.source)].join("\n");
 
 /**
  * A throwaway CSR for shop.example.com (RSA 2048; its private key was discarded), so the explorer
@@ -83,21 +39,32 @@ VdvoMKxi2yrkgAByi6y5pGGIcPll/M9xhZ+p/R/Vq3fbrKng
 -----END CERTIFICATE REQUEST-----
 `;
 
-/** The Variables panel that goes with `EXPLORER_DOCUMENT`. */
+/**
+ * The Variables panel that goes with `EXPLORER_DOCUMENT`: one value per variable name, shared by
+ * every operation (each takes the ones it declares). Runs the order, follow and download examples
+ * as they are; ids and the DCV token are placeholders to replace with what earlier steps answer.
+ */
 export const EXPLORER_VARIABLES = {
   first: 20,
+  class: "ssl123dv",
+  domains: ["shop.example.com"],
+  csr: DEMO_CSR,
+  techContact: {
+    firstName: "Ada",
+    lastName: "Lovelace",
+    email: "ada@example.com",
+    phone: "+44.2071234567",
+  },
+  approverEmails: ["admin@example.com"],
+  idempotencyKey: "demo-order-1",
   id: "paste a certificate id here",
-  key: "demo-order-1",
-  input: {
-    class: "ssl123dv",
-    domains: ["shop.example.com"],
-    csr: DEMO_CSR,
-    dcvMethod: "DNS_TXT",
-    techContact: {
-      firstName: "Ada",
-      lastName: "Lovelace",
-      email: "ada@example.com",
-      phone: "+44.2071234567",
-    },
+  orderId: "paste an order id here",
+  dcvToken: "paste the dcvToken of GenerateDcvToken here",
+  contact: {
+    type: "TECH",
+    firstName: "Ada",
+    lastName: "Lovelace",
+    email: "ada@example.com",
+    phone: "+44.2071234567",
   },
 };

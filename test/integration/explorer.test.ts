@@ -1,4 +1,8 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { getVariableValues, Kind, parse } from "graphql";
 import { request } from "undici";
+import { buildGatewaySchema } from "../../src/build-schema";
 import { EXPLORER_DOCUMENT, EXPLORER_VARIABLES } from "../../src/explorer-document";
 import { startTestGateway, type TestGateway } from "../helpers/gateway";
 
@@ -6,6 +10,37 @@ async function openInBrowser(url: string) {
   const response = await request(url, { headers: { accept: "text/html" } });
   return { status: response.statusCode, html: await response.body.text() };
 }
+
+describe("EXPLORER_DOCUMENT", () => {
+  it("is a welcome followed by every file of examples/ as written, in file-name order", () => {
+    const dir = join(__dirname, "../../examples");
+    const sources = readdirSync(dir)
+      .filter(name => name.endsWith(".graphql"))
+      .sort()
+      .map(name => readFileSync(join(dir, name), "utf8"));
+
+    expect(sources.length).toBeGreaterThan(0);
+    expect(EXPLORER_DOCUMENT.endsWith(sources.join("\n"))).toBe(true);
+    expect(EXPLORER_DOCUMENT).toMatch(/^# Welcome/);
+  });
+
+  it("has EXPLORER_VARIABLES for every variable its operations require", async () => {
+    const schema = await buildGatewaySchema();
+    const operations = parse(EXPLORER_DOCUMENT).definitions.flatMap(d =>
+      d.kind === Kind.OPERATION_DEFINITION ? [d] : [],
+    );
+
+    const problems = operations.flatMap(operation =>
+      (
+        getVariableValues(schema, operation.variableDefinitions ?? [], EXPLORER_VARIABLES).errors ??
+        []
+      ).map(error => `${operation.name?.value ?? "?"}: ${error.message}`),
+    );
+
+    expect(operations.length).toBeGreaterThanOrEqual(14);
+    expect(problems).toEqual([]);
+  });
+});
 
 describe("GET /graphql in a browser", () => {
   describe("outside production", () => {
@@ -23,6 +58,7 @@ describe("GET /graphql in a browser", () => {
       expect(page.status).toBe(200);
       expect(page.html).toContain("EmbeddedSandbox");
       expect(page.html).toContain("query Dashboard");
+      expect(page.html).toContain("mutation OrderWithDnsValidation");
       expect(page.html).toContain("certificateClasses");
     });
 
@@ -30,8 +66,8 @@ describe("GET /graphql in a browser", () => {
       const run = (operationName: string, variables: object = EXPLORER_VARIABLES) =>
         gateway.queryRaw({ query: EXPLORER_DOCUMENT, operationName, variables });
 
-      const ordered = await run("OrderDemo");
-      const again = await run("OrderDemo");
+      const ordered = await run("OrderWithDnsValidation");
+      const again = await run("OrderWithDnsValidation");
       const id: string = ordered.body.data.orderCertificate.id;
       const followed = await run("Certificate", { ...EXPLORER_VARIABLES, id });
       const dashboard = await run("Dashboard");
