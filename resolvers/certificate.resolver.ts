@@ -16,11 +16,16 @@ import { RenewCertificateInput } from "../schema/renew-certificate.input";
 import { X509Details } from "../schema/x509-details.type";
 import { type Context } from "../src/context";
 import { assertNoViolations, BadUserInputError, NotFoundError } from "../src/errors";
-import { fingerprintOf } from "../src/idempotency";
+import { fingerprintOf, IdempotencyOutcomeUnknownError } from "../src/idempotency";
 import { checkOrder, expandApproverEmails } from "../src/order-rules";
 import { parseCsr } from "../src/pki/csr";
 import { PemError } from "../src/pki/errors";
 import { parseCertificate } from "../src/pki/x509";
+import {
+  type CertificateAttempt,
+  describeCertificateAttempt,
+  settleUnknownAttempt,
+} from "../src/reconcile";
 import { type WireReply } from "../src/upstream/codec";
 import { decodeCertificate, fromStoredReply, toStoredReply } from "../src/upstream/records";
 import {
@@ -54,29 +59,49 @@ import {
  * Sends a costly command once per idempotency key: without a key, sends it; with one, through
  * the store, scoped to the upstream account, the operation and the input's fingerprint. The
  * reply is stored as plain JSON so that every caller with the key decodes the same result.
+ *
+ * When an earlier attempt with the key ended with an unknown outcome, the certificate it may
+ * have created (`attempt`) is looked up upstream first: found, it is the answer; not found, the
+ * command is sent now, once (`settleUnknownAttempt` says when that is safe).
  */
 async function sendOnce(
   ctx: Context,
   operation: string,
   key: string | null | undefined,
   input: object,
+  attempt: CertificateAttempt,
   send: () => Promise<WireReply>,
 ): Promise<WireReply> {
   const sendStored = async () => toStoredReply(await send());
   if (key === null || key === undefined) {
     return fromStoredReply(await sendStored());
   }
-  const stored = await ctx.idempotency.run(
-    {
-      account: ctx.account,
+  const scope = {
+    account: ctx.account,
+    key,
+    operation,
+    fingerprint: fingerprintOf(input),
+    ttlMs: ctx.settings.idempotencyTtlMs,
+    lookup: attempt,
+  };
+  try {
+    return fromStoredReply(await ctx.idempotency.run(scope, sendStored));
+  } catch (error) {
+    if (!(error instanceof IdempotencyOutcomeUnknownError)) {
+      throw error;
+    }
+    await settleUnknownAttempt(
+      {
+        idempotency: ctx.idempotency,
+        upstream: ctx.upstream,
+        account: ctx.account,
+        reconcileAfterMs: ctx.settings.reconcileAfterMs,
+      },
       key,
-      operation,
-      fingerprint: fingerprintOf(input),
-      ttlMs: ctx.settings.idempotencyTtlMs,
-    },
-    sendStored,
-  );
-  return fromStoredReply(stored);
+      error,
+    );
+    return fromStoredReply(await ctx.idempotency.run(scope, sendStored));
+  }
 }
 
 /**
@@ -184,7 +209,12 @@ export class CertificateResolver {
     const klass = await ctx.loaders.classByName.load(input.class);
     assertNoViolations(klass ? orderViolations(input, klass) : unknownClassViolations(input.class));
     const args = toAddCertificateArgs(input);
-    const reply = await sendOnce(ctx, "orderCertificate", idempotencyKey, input, () =>
+    const attempt = describeCertificateAttempt({
+      className: input.class,
+      domains: input.domains,
+      csr: input.csr,
+    });
+    const reply = await sendOnce(ctx, "orderCertificate", idempotencyKey, input, attempt, () =>
       ctx.upstream.call("AddCertificate", args),
     );
     return remember(ctx, decodeCertificate(reply), {});
@@ -223,7 +253,14 @@ export class CertificateResolver {
         requireCsr: false,
       }),
     );
-    const reply = await sendOnce(ctx, "renewCertificate", idempotencyKey, input, () =>
+    // A renewal is a new certificate in a new order, with the old one's domains and class.
+    const attempt = describeCertificateAttempt({
+      className: current.className,
+      domains: current.domains,
+      csr: input.csr ?? current.csr,
+      excludeIds: [current.id],
+    });
+    const reply = await sendOnce(ctx, "renewCertificate", idempotencyKey, input, attempt, () =>
       ctx.upstream.call("RenewCertificate", {
         certificate: current.id,
         csr: input.csr ?? undefined,
@@ -283,7 +320,15 @@ export class CertificateResolver {
         requireCsr: false,
       }),
     );
-    const reply = await sendOnce(ctx, "reissueCertificate", idempotencyKey, input, () =>
+    // A reissue is a new certificate in the same order, alongside the original.
+    const attempt = describeCertificateAttempt({
+      className: current.className,
+      domains: current.domains,
+      csr: input.csr ?? current.csr,
+      orderId: current.orderId,
+      excludeIds: [current.id],
+    });
+    const reply = await sendOnce(ctx, "reissueCertificate", idempotencyKey, input, attempt, () =>
       ctx.upstream.call("ReissueCertificate", {
         certificate: current.id,
         csr: input.csr ?? undefined,

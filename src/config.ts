@@ -33,6 +33,11 @@ export interface Config {
      * production); off means Apollo's `hideSchemaDetailsFromClientErrors`.
      */
     readonly suggestions: boolean;
+    /**
+     * On stop (SIGTERM): how long in-flight requests may take to finish, in milliseconds; then
+     * their connections are closed and upstream calls still under way are cut off.
+     */
+    readonly shutdownGraceMs: number;
   };
   readonly upstream: {
     /** `embedded`: the gateway starts the built-in sandbox; `remote`: `url` is used as is. */
@@ -53,6 +58,10 @@ export interface Config {
     readonly retries: number;
     /** Base delay of the exponential backoff between retries, in milliseconds. */
     readonly retryBaseMs: number;
+    /** Consecutive transport failures or timeouts that open the circuit breaker. */
+    readonly circuitFailures: number;
+    /** How long the open circuit sends nothing before one read probes the upstream, in ms. */
+    readonly circuitOpenMs: number;
   };
   readonly cache: {
     /** `memory` (in-process LRU), `redis` (shared) or `off`. */
@@ -79,6 +88,13 @@ export interface Config {
     readonly maxPageSize: number;
     /** How long an idempotency key and its result are kept, in milliseconds. */
     readonly idempotencyTtlMs: number;
+    /**
+     * How old an order, renewal or reissue with an unknown outcome must be before a retry with
+     * its key that finds nothing upstream sends it again, in milliseconds: the order timeout
+     * (`RRPPROXY_ORDER_TIMEOUT_MS`), so the upstream had as long to finish it as the gateway would
+     * have waited for it. Not a variable of its own.
+     */
+    readonly reconcileAfterMs: number;
   };
   readonly auth: {
     /** `keys`: callers send `Authorization: Bearer <key>`; `passthrough`: their own credentials. */
@@ -142,6 +158,8 @@ export const DEFAULTS = Object.freeze({
   RRPPROXY_RETRIES: "2",
   RRPPROXY_RETRY_BASE_MS: "200",
   RRPPROXY_SESSION: "0",
+  RRPPROXY_CIRCUIT_FAILURES: "5",
+  RRPPROXY_CIRCUIT_OPEN_MS: "10000",
   CACHE_URL: "memory",
   SANDBOX_PORT: "4100",
   SANDBOX_HOST: "127.0.0.1",
@@ -161,6 +179,7 @@ export const DEFAULTS = Object.freeze({
   GATEWAY_MAX_COST: "10000",
   GATEWAY_MAX_TOKENS: "2000",
   GATEWAY_MAX_BODY_BYTES: "262144",
+  GATEWAY_SHUTDOWN_GRACE_MS: "10000",
   LOG_LEVEL: "info",
 });
 
@@ -374,6 +393,7 @@ export function loadConfig(env: Env = process.env, io: ConfigIo = {}): Config {
   const accounts = parseAccounts(r.string("SANDBOX_ACCOUNTS"), r.problems);
   const firstAccount = accounts[0] ?? { login: "demo", password: "demo" };
 
+  const orderTimeoutMs = r.int("RRPPROXY_ORDER_TIMEOUT_MS", 1, 3_600_000);
   const config: Config = {
     server: {
       port: r.int("PORT", 0, 65535),
@@ -383,6 +403,7 @@ export function loadConfig(env: Env = process.env, io: ConfigIo = {}): Config {
       explorer: r.flag("GATEWAY_EXPLORER", !production),
       introspection: r.flag("GATEWAY_INTROSPECTION", !production),
       suggestions: r.flag("GATEWAY_SUGGESTIONS", !production),
+      shutdownGraceMs: r.int("GATEWAY_SHUTDOWN_GRACE_MS", 0, 600_000),
     },
     upstream: {
       mode,
@@ -391,10 +412,12 @@ export function loadConfig(env: Env = process.env, io: ConfigIo = {}): Config {
       password: mode === "remote" ? password : firstAccount.password,
       session: r.flag("RRPPROXY_SESSION", false),
       timeoutMs: r.int("RRPPROXY_TIMEOUT_MS", 1, 3_600_000),
-      orderTimeoutMs: r.int("RRPPROXY_ORDER_TIMEOUT_MS", 1, 3_600_000),
+      orderTimeoutMs,
       connections: r.int("RRPPROXY_CONNECTIONS", 1, 256),
       retries: r.int("RRPPROXY_RETRIES", 0, 10),
       retryBaseMs: r.int("RRPPROXY_RETRY_BASE_MS", 0, 60_000),
+      circuitFailures: r.int("RRPPROXY_CIRCUIT_FAILURES", 1, 1000),
+      circuitOpenMs: r.int("RRPPROXY_CIRCUIT_OPEN_MS", 0, 3_600_000),
     },
     cache: parseCache(r.string("CACHE_URL"), r.problems),
     sandbox: {
@@ -409,6 +432,7 @@ export function loadConfig(env: Env = process.env, io: ConfigIo = {}): Config {
       fetchConcurrency: r.int("GATEWAY_FETCH_CONCURRENCY", 1, 256),
       maxPageSize: r.int("GATEWAY_MAX_PAGE_SIZE", 1, 1000),
       idempotencyTtlMs: r.int("GATEWAY_IDEMPOTENCY_TTL_MS", 86_400_000, 31 * 86_400_000),
+      reconcileAfterMs: orderTimeoutMs,
     },
     auth: parseAuth(r, readFile),
     cors: parseCors(r, production),

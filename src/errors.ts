@@ -14,11 +14,23 @@ import {
 import { UpstreamError, type UpstreamErrorCode } from "./upstream/errors";
 import { RecordDecodeError } from "./upstream/records";
 
-/** Every `extensions.code` the gateway itself gives an error. Stable: clients switch on them. */
+/**
+ * Every `extensions.code` a client of the gateway can receive, whoever sets it: the resolvers,
+ * the idempotency store, the upstream client (`UPSTREAM_*`), authentication, rate limits, query
+ * limits, the operation guard, the HTTP handler and Apollo Server itself. Stable: clients switch
+ * on them. The README's error-code table lists the same codes with their HTTP status (a unit test
+ * keeps the two and the modules that set them in step).
+ */
 export enum GatewayErrorCode {
-  /** A mutation named a target that does not exist (lookups answer `null` instead). */
+  /**
+   * A mutation named a target that does not exist (lookups answer `null` instead); also the 404
+   * of a path other than /graphql.
+   */
   NOT_FOUND = "NOT_FOUND",
-  /** The input breaks a rule; `extensions.violations` lists every `{ field, rule, message }`. */
+  /**
+   * The input breaks a rule; `extensions.violations` lists every `{ field, rule, message }`.
+   * Also Apollo's code for variables of the wrong type (HTTP 400).
+   */
   BAD_USER_INPUT = "BAD_USER_INPUT",
   /** A bug; details only when `exposeErrorDetails` is set. */
   INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR",
@@ -35,6 +47,42 @@ export enum GatewayErrorCode {
   UPSTREAM_AUTHENTICATION = "UPSTREAM_AUTHENTICATION",
   UPSTREAM_PROTOCOL = "UPSTREAM_PROTOCOL",
   UPSTREAM_OUTCOME_UNKNOWN = "UPSTREAM_OUTCOME_UNKNOWN",
+  /** The upstream locked the account (reply 422); nothing is sent for it for a while (HTTP 503). */
+  UPSTREAM_ABUSE_LOCK = "UPSTREAM_ABUSE_LOCK",
+  /** No, a malformed or a wrong API key or Basic credentials (HTTP 401, `src/auth.ts`). */
+  UNAUTHENTICATED = "UNAUTHENTICATED",
+  /** The API key lacks the scope the operation needs (HTTP 403, `src/auth.ts`). */
+  FORBIDDEN = "FORBIDDEN",
+  /** Over the requests per minute of the key or account (HTTP 429, `src/rate-limit.ts`). */
+  RATE_LIMITED = "RATE_LIMITED",
+  /** Query limits (HTTP 400, `src/query-limits.ts`). */
+  QUERY_DEPTH_LIMIT = "QUERY_DEPTH_LIMIT",
+  ALIAS_LIMIT = "ALIAS_LIMIT",
+  DIRECTIVE_LIMIT = "DIRECTIVE_LIMIT",
+  COST_LIMIT = "COST_LIMIT",
+  TOKEN_LIMIT = "TOKEN_LIMIT",
+  BATCH_LIMIT = "BATCH_LIMIT",
+  /** More than one costly (or revoke/cancel) mutation in an operation (`operation-guard.ts`). */
+  OPERATION_LIMIT = "OPERATION_LIMIT",
+  /** The request body is larger than `GATEWAY_MAX_BODY_BYTES` (HTTP 413, `src/http-handler.ts`). */
+  PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE",
+  /** The request headers are larger than node's 16 KiB (HTTP 431, `src/http-handler.ts`). */
+  HEADERS_TOO_LARGE = "HEADERS_TOO_LARGE",
+  /** A method other than GET, POST or HEAD on /graphql (HTTP 405, `src/http-handler.ts`). */
+  METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED",
+  /**
+   * Not a GraphQL request: the body is not JSON, no query, the CSRF guard, a mutation by GET,
+   * malformed HTTP (Apollo Server and the HTTP handler; HTTP 400, 405, 406 or 408).
+   */
+  BAD_REQUEST = "BAD_REQUEST",
+  /** Apollo Server: the document does not parse. */
+  GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED",
+  /** Apollo Server: the document is not valid against the schema. */
+  GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED",
+  /** Apollo Server: no operation to run (`operationName` names none, or several without a name). */
+  OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE",
+  /** Apollo Server: an automatic persisted query's hash is not known yet; send the query. */
+  PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND",
 }
 
 /** The message of each upstream code: fixed texts, so nothing of the request can leak. */
@@ -167,6 +215,30 @@ function withRuleCode(
 }
 
 /**
+ * Apollo answers a few client mistakes with a 4xx status but no code of its own (an unsupported
+ * persisted query version), which it then reports as `INTERNAL_SERVER_ERROR`: such an error is
+ * the request's fault, not a bug, so it gets `BAD_REQUEST`. Other errors are returned as they are.
+ */
+function withClientErrorCode(
+  formatted: GraphQLFormattedError,
+  error: GraphQLError,
+): GraphQLFormattedError {
+  const status = (error.extensions.http as { status?: unknown } | undefined)?.status;
+  if (
+    formatted.extensions?.code !== GatewayErrorCode.INTERNAL_SERVER_ERROR ||
+    typeof status !== "number" ||
+    status < 400 ||
+    status >= 500
+  ) {
+    return formatted;
+  }
+  return {
+    ...formatted,
+    extensions: { ...formatted.extensions, code: GatewayErrorCode.BAD_REQUEST },
+  };
+}
+
+/**
  * Builds Apollo's `formatError`. Upstream errors become their stable code with a fixed message
  * and the upstream's `upstreamCode`/`upstreamDescription` (already redacted); idempotency errors
  * become `IDEMPOTENCY_*` (or `UPSTREAM_OUTCOME_UNKNOWN`); an undecodable reply becomes
@@ -205,6 +277,10 @@ export function createFormatError(exposeDetails: boolean) {
     if (original instanceof IdempotencyOutcomeUnknownError) {
       return withCode(formatted, original.message, {
         code: GatewayErrorCode.UPSTREAM_OUTCOME_UNKNOWN,
+        operation: original.operation,
+        ...(original.retryAfterMs === undefined
+          ? {}
+          : { retryAfterSeconds: Math.max(1, Math.ceil(original.retryAfterMs / 1000)) }),
       });
     }
     if (original instanceof RecordDecodeError) {
@@ -214,7 +290,7 @@ export function createFormatError(exposeDetails: boolean) {
       });
     }
     if (original instanceof GraphQLError) {
-      return withRuleCode(formatted, original);
+      return withClientErrorCode(withRuleCode(formatted, original), original);
     }
     if (exposeDetails) {
       return withCode(formatted, formatted.message, {

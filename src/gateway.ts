@@ -27,7 +27,7 @@ import { type Config } from "./config";
 import { type Context, createContext } from "./context";
 import { createFormatError } from "./errors";
 import { EXPLORER_DOCUMENT } from "./explorer-document";
-import { createHttpHandler, type ReadinessReport } from "./http-handler";
+import { answerClientError, createHttpHandler, type ReadinessReport } from "./http-handler";
 import {
   createMemoryIdempotencyStore,
   createRedisIdempotencyStore,
@@ -307,6 +307,7 @@ export async function createGateway(
     };
   };
 
+  httpServer.on("clientError", answerClientError);
   httpServer.on(
     "request",
     createHttpHandler<GatewayContext>({

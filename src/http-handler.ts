@@ -3,7 +3,8 @@
  * body limit, the routes and the error answers are ours. Apollo's own integrations do the same with
  * `executeHTTPGraphQLRequest`.
  */
-import { type IncomingMessage, type ServerResponse } from "node:http";
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
+import { type Duplex } from "node:stream";
 import { type ApolloServer, type BaseContext, HeaderMap } from "@apollo/server";
 import { corsHeaders, type CorsSettings, handlePreflight, isPreflight } from "./cors";
 import { type Logger, requestId, runWithLogger } from "./logger";
@@ -73,6 +74,33 @@ function sendJson(response: ServerResponse, status: number, body: unknown, heade
 
 function graphQLErrorBody(code: string, message: string): unknown {
   return { errors: [{ message, extensions: { code } }] };
+}
+
+/**
+ * The `clientError` listener of the HTTP server: answers a request that node's HTTP parser refused
+ * before the handler saw it (headers over node's 16 KiB: 431 `HEADERS_TOO_LARGE`; a malformed
+ * request, or one that took too long to arrive: 400 or 408 `BAD_REQUEST`) with a JSON error like
+ * every other answer, instead of node's empty one, and closes the connection. Never throws.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === "ECONNRESET" || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, code, message] =
+    error.code === "HPE_HEADER_OVERFLOW"
+      ? [431, "HEADERS_TOO_LARGE", "The request headers are larger than the gateway accepts"]
+      : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? [408, "BAD_REQUEST", "The request did not arrive in time"]
+        : [400, "BAD_REQUEST", "The request is not valid HTTP"];
+  const text = JSON.stringify(graphQLErrorBody(code, message));
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\n` +
+      "content-type: application/json; charset=utf-8\r\n" +
+      `content-length: ${Buffer.byteLength(text)}\r\n` +
+      "connection: close\r\n\r\n" +
+      text,
+  );
 }
 
 /**

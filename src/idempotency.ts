@@ -21,6 +21,12 @@ export interface IdempotencyScope {
   fingerprint: string;
   /** How long the record is kept after the command settled, in ms; at least `MIN_IDEMPOTENCY_TTL_MS`. */
   ttlMs: number;
+  /**
+   * What reconciliation needs to find the command's effect upstream should its outcome be
+   * unknown (for a certificate: class, domains, CSR key). JSON-serialisable; the store keeps a
+   * copy with the record and `inspect` returns it. Never part of the fingerprint.
+   */
+  lookup?: unknown;
 }
 
 /**
@@ -51,6 +57,8 @@ export interface IdempotencyRecord {
   readonly result?: unknown;
   /** `failed` and `unknown`: the error's code (if it had one) and message. */
   readonly error?: { readonly code?: string; readonly message: string };
+  /** The scope's `lookup`, when the first attempt gave one (a JSON copy). */
+  readonly lookup?: unknown;
 }
 
 /** How reconciliation settles an `unknown` record after looking the command up upstream. */
@@ -67,8 +75,8 @@ export type UnknownOutcomeResolution =
  * Two implementations: `createMemoryIdempotencyStore` (one process) and
  * `createRedisIdempotencyStore` (every replica sharing one Redis), which maps onto it so:
  * - record key `gw:v1:idem:<accountTag(account)>:<sha256(key)>` (no login or key in clear), value
- *   a JSON record (operation, fingerprint, state, times, result as JSON text, error) plus an owner
- *   token.
+ *   a JSON record (operation, fingerprint, state, times, result as JSON text, error, the scope's
+ *   `lookup`) plus an owner token.
  * - claim: `SET k <pending record> NX PX ttlMs`. Pending records keep the full TTL, never a short
  *   lease: a crashed owner may have sent the command, so its key must stay blocked.
  * - settle: compare-and-set (a Lua script: `GET k` equals the pending record this attempt wrote,
@@ -165,7 +173,8 @@ export class IdempotencyUnavailableError extends Error {
 
 /**
  * An earlier attempt with this key may or may not have run upstream: it is not sent again.
- * Thrown to callers after the first; the first caller gets the original error.
+ * Thrown by the stores to callers after the first (the first caller gets the original error), and
+ * by reconciliation while it cannot tell yet (`retryAfterMs`).
  */
 export class IdempotencyOutcomeUnknownError extends Error {
   override readonly name = "IdempotencyOutcomeUnknownError";
@@ -174,15 +183,18 @@ export class IdempotencyOutcomeUnknownError extends Error {
   /**
    * @param operation - the operation of the first attempt
    * @param attemptedAt - when the first attempt was made (epoch ms)
+   * @param retryAfterMs - when known, how long until a retry with the key can be settled
    */
   constructor(
     readonly operation: string,
     readonly attemptedAt: number,
+    readonly retryAfterMs?: number,
   ) {
     super(
       `The first ${operation} request with this idempotency key (${new Date(attemptedAt).toISOString()}) ` +
-        "may or may not have been carried out upstream, so it is not sent again. Check your " +
-        "certificates and orders before repeating it with a new key",
+        "may or may not have been carried out upstream, so it is not sent again yet. Ask again " +
+        "later with the same key: the gateway first looks upstream for what the first request " +
+        "created. Never repeat it with a new key without checking your certificates and orders",
     );
   }
 }
@@ -278,6 +290,8 @@ interface Entry {
   attempt?: Promise<StoredResult>;
   result?: StoredResult;
   error?: { code?: string; message: string };
+  /** JSON text of the scope's `lookup`. */
+  readonly lookup?: string;
 }
 
 /**
@@ -408,6 +422,7 @@ export function createMemoryIdempotencyStore(
       claimedAt: at,
       settledAt: null,
       expiresAt: Infinity,
+      ...(scope.lookup === undefined ? {} : { lookup: JSON.stringify(scope.lookup) }),
     };
     entries.set(id, entry);
     // send starts on the next microtask, so waiters always find the attempt on the record.
@@ -460,6 +475,7 @@ function snapshot(entry: Entry): IdempotencyRecord {
     expiresAt: entry.state === "pending" ? null : entry.expiresAt,
     ...(entry.state === "done" ? { result: replay<unknown>(entry.result) } : {}),
     ...(entry.error === undefined ? {} : { error: { ...entry.error } }),
+    ...(entry.lookup === undefined ? {} : { lookup: JSON.parse(entry.lookup) as unknown }),
   };
 }
 
@@ -527,6 +543,8 @@ interface RedisRecord {
   /** `done`: the result as JSON text (absent for a result of `undefined`). */
   readonly result?: string;
   readonly error?: { code?: string; message: string };
+  /** The scope's `lookup` (JSON), for reconciliation. */
+  readonly lookup?: unknown;
 }
 
 /** A Redis call that failed or did not answer in time. */
@@ -694,6 +712,7 @@ export function createRedisIdempotencyStore(
       claimedAt: now(),
       settledAt: null,
       ttlMs: scope.ttlMs,
+      ...(scope.lookup === undefined ? {} : { lookup: scope.lookup }),
     };
     const claim = JSON.stringify(record);
     const unavailable = async (error: unknown, landed: boolean): Promise<never> => {
@@ -871,5 +890,6 @@ function toIdempotencyRecord(account: string, key: string, record: RedisRecord):
     expiresAt: record.state === "pending" || settledAt === null ? null : settledAt + record.ttlMs,
     ...(record.state === "done" ? { result: replay<unknown>(record.result) } : {}),
     ...(record.error === undefined ? {} : { error: { ...record.error } }),
+    ...(record.lookup === undefined ? {} : { lookup: record.lookup }),
   };
 }

@@ -70,6 +70,11 @@ export type SandboxFault =
   | "garbage"
   /** No answer at all until the client gives up or the sandbox stops. */
   | "hang"
+  /**
+   * The command runs, then the connection is destroyed before the answer: "it ran, but the
+   * reply was lost". The only fault that lets the command run.
+   */
+  | "drop-after-run"
   /** This HTTP status with a short text body. */
   | { httpStatus: number };
 
@@ -86,7 +91,10 @@ export interface SandboxHandle {
   resetCalls(): void;
   /** The next call of `command` waits `ms` before it runs and is answered. Calls queue up. */
   delayNext(command: string, ms: number): void;
-  /** The next call of `command` gets `fault` instead of running. Calls queue up. */
+  /**
+   * The next call of `command` gets `fault` instead of running (`drop-after-run`: after running).
+   * Calls queue up.
+   */
   failNext(command: string, fault: SandboxFault): void;
   /** Closes the server and every open socket and clears every timer. Idempotent. */
   stop(): Promise<void>;
@@ -360,7 +368,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return;
     }
     const fault = take(faults, name);
-    if (fault !== undefined) {
+    if (fault !== undefined && fault !== "drop-after-run") {
       respondWithFault(res, fault, call);
       return;
     }
@@ -374,6 +382,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       );
     }
     call.code = result.code;
+    if (fault === "drop-after-run") {
+      res.socket?.destroy();
+      return;
+    }
     send(
       res,
       200,
@@ -387,7 +399,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     );
   }
 
-  function respondWithFault(res: ServerResponse, fault: SandboxFault, call: SandboxCall): void {
+  function respondWithFault(
+    res: ServerResponse,
+    fault: Exclude<SandboxFault, "drop-after-run">,
+    call: SandboxCall,
+  ): void {
     if (fault === "reset") {
       res.socket?.destroy();
     } else if (fault === "empty") {

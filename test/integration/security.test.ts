@@ -94,6 +94,85 @@ describe("API keys over HTTP", () => {
   });
 });
 
+describe("scopes of API keys, for every root field", () => {
+  const keys = {
+    read: "scope-read-0123456789abcdef",
+    order: "scope-order-0123456789abcdef",
+    manage: "scope-manage-0123456789abcdef",
+    "read+order": "scope-readorder-0123456789abcdef",
+  } as const;
+  type KeyName = keyof typeof keys;
+  let gateway: TestGateway;
+
+  beforeAll(async () => {
+    gateway = await startTestGateway({
+      GATEWAY_API_KEYS: Object.entries(keys)
+        .map(([scopes, key]) => `${scopes.replace("+", "-")}:${scopes}:${key}`)
+        .join(","),
+      GATEWAY_RATE_LIMIT: "100000",
+    });
+  });
+  afterAll(() => gateway.stop());
+
+  const operations: [field: string, scope: "read" | "order" | "manage", query: string][] = [
+    ["certificates", "read", "{ certificates(first: 1) { totalCount } }"],
+    ["certificateClasses", "read", "{ certificateClasses { name } }"],
+    ["__schema", "read", "{ __schema { queryType { name } } }"],
+    [
+      "orderCertificate",
+      "order",
+      'mutation { orderCertificate(input: { class: "ssl123dv", domains: ["a.example.com"], csr: "x", dcvMethod: DNS_TXT }) { id } }',
+    ],
+    ["renewCertificate", "order", 'mutation { renewCertificate(input: { id: "DK0" }) { id } }'],
+    ["reissueCertificate", "order", 'mutation { reissueCertificate(input: { id: "DK0" }) { id } }'],
+    [
+      "createCertificateContact",
+      "order",
+      'mutation { createCertificateContact(input: { type: TECH, email: "" }) { id } }',
+    ],
+    [
+      "resendCertificateValidation",
+      "order",
+      'mutation { resendCertificateValidation(id: "DK0") { id } }',
+    ],
+    ["revokeCertificate", "manage", 'mutation { revokeCertificate(id: "DK0") { id } }'],
+    ["cancelCertificateOrder", "manage", 'mutation { cancelCertificateOrder(id: "O-0") { id } }'],
+    ["revokeCertificateOrder", "manage", 'mutation { revokeCertificateOrder(id: "O-0") { id } }'],
+  ];
+  const cases = operations.flatMap(([field, scope, query]) =>
+    (Object.keys(keys) as KeyName[]).map(key => ({
+      key,
+      field,
+      scope,
+      query,
+      allowed: key.split("+").includes(scope),
+    })),
+  );
+
+  it.each(cases)(
+    "$field needs $scope: a $key key is allowed: $allowed",
+    async ({ key, field, scope, query, allowed }) => {
+      gateway.sandbox.resetCalls();
+
+      const response = await gateway.queryRaw({ query }, { authorization: `Bearer ${keys[key]}` });
+
+      if (allowed) {
+        expect(response.status).not.toBe(403);
+        expect(response.body.errors?.[0]?.extensions?.code).not.toBe("FORBIDDEN");
+      } else {
+        expect(response.status).toBe(403);
+        expect(response.body.errors[0].extensions).toMatchObject({
+          code: "FORBIDDEN",
+          requiredScope: scope,
+          field,
+        });
+        expect(response.body.data).toBeUndefined();
+        expect(gateway.sandbox.calls).toEqual([]);
+      }
+    },
+  );
+});
+
 describe("pass-through over HTTP", () => {
   let gateway: TestGateway;
   beforeAll(async () => {

@@ -111,7 +111,7 @@ describe("upstream failures as GraphQL errors", () => {
     expect(JSON.stringify(response.body)).not.toContain(encodeURIComponent(PASSWORD));
   });
 
-  it("answers an order whose outcome is unknown as UPSTREAM_OUTCOME_UNKNOWN and never resends it", async () => {
+  it("answers an order whose outcome is unknown as UPSTREAM_OUTCOME_UNKNOWN and does not resend it while it may still run", async () => {
     const input = orderInput("unknown-outcome.example.com");
     gateway.sandbox.failNext("AddCertificate", "reset");
 

@@ -1,4 +1,5 @@
 import { ConfigError, DEFAULTS, loadConfig, UPSTREAM_URLS } from "../../src/config";
+import { CIRCUIT_BREAKER_DEFAULTS } from "../../src/upstream/circuit-breaker";
 import { CLIENT_DEFAULTS } from "../../src/upstream/client";
 
 /** The problems `loadConfig(env)` reports, or a failure when it accepts the env. */
@@ -33,6 +34,8 @@ describe("loadConfig defaults", () => {
       connections: 8,
       retries: 2,
       retryBaseMs: 200,
+      circuitFailures: 5,
+      circuitOpenMs: 10_000,
     });
     expect(config.server).toMatchObject({ port: 4000, host: "0.0.0.0", production: false });
     expect(config.cache).toEqual({ kind: "memory", url: "" });
@@ -58,6 +61,19 @@ describe("loadConfig defaults", () => {
       retries: upstream.retries,
       retryBaseMs: upstream.retryBaseMs,
     }).toEqual(CLIENT_DEFAULTS);
+  });
+
+  it("agrees with the circuit breaker's and Apollo's drain defaults", () => {
+    const { upstream, server, gateway } = loadConfig({});
+
+    expect({
+      failureThreshold: upstream.circuitFailures,
+      openMs: upstream.circuitOpenMs,
+    }).toEqual(CIRCUIT_BREAKER_DEFAULTS);
+    // ApolloServerPluginDrainHttpServer's own default stopGracePeriodMillis.
+    expect(server.shutdownGraceMs).toBe(10_000);
+    expect(gateway.reconcileAfterMs).toBe(upstream.orderTimeoutMs);
+    expect(loadConfig({ RRPPROXY_ORDER_TIMEOUT_MS: "1500" }).gateway.reconcileAfterMs).toBe(1500);
   });
 
   it("treats blank variables as unset", () => {
@@ -220,6 +236,9 @@ describe("loadConfig problems", () => {
     ["RRPPROXY_CONNECTIONS", "0"],
     ["RRPPROXY_RETRY_BASE_MS", "60001"],
     ["GATEWAY_IDEMPOTENCY_TTL_MS", "1000"],
+    ["RRPPROXY_CIRCUIT_FAILURES", "0"],
+    ["RRPPROXY_CIRCUIT_OPEN_MS", "soon"],
+    ["GATEWAY_SHUTDOWN_GRACE_MS", "600001"],
   ])("rejects %s=%s", (name, text) => {
     expect(problemsOf({ [name]: text }).problems).toEqual([
       expect.stringMatching(new RegExp(`^${name} must be a whole number`)),

@@ -279,6 +279,23 @@ describe("createRedisIdempotencyStore", () => {
     },
   );
 
+  it("keeps the scope's lookup with the record for reconciliation, as a JSON copy", async () => {
+    const store = storeOn(fakeRedis());
+    const lookup = { kind: "certificate", domains: ["example.com"], csrKey: null };
+    const lost = () => Promise.reject(upstreamError("UPSTREAM_OUTCOME_UNKNOWN", true));
+    await expect(store.run(scope({ lookup }), lost)).rejects.toThrow();
+    lookup.domains.push("changed.example.com");
+
+    const record = await store.inspect("reseller-1", "key-1");
+    await store.run(scope({ key: "no-lookup" }), () => Promise.resolve("DK1"));
+
+    expect(record).toMatchObject({
+      state: "unknown",
+      lookup: { kind: "certificate", domains: ["example.com"], csrKey: null },
+    });
+    expect(await store.inspect("reseller-1", "no-lookup")).not.toHaveProperty("lookup");
+  });
+
   it("lets reconciliation settle an unknown outcome either way", async () => {
     const redis = fakeRedis();
     const store = storeOn(redis);

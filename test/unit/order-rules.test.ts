@@ -3,6 +3,7 @@ import {
   approverAddresses,
   checkOrder,
   expandApproverEmails,
+  MAX_CHECKED_DOMAINS,
   type OrderRuleInput,
   registrableDomain,
   type RuleViolation,
@@ -365,6 +366,31 @@ describe("checkOrder", () => {
       expect(
         found(checkOrder(order(multidomaindv, { domains: [...domains, "one-more.example.com"] }))),
       ).toEqual(["domains TOO_MANY_DOMAINS"]);
+    });
+
+    it(`looks at the first ${MAX_CHECKED_DOMAINS} domains of an absurd list only, at once`, () => {
+      const domains = Array.from({ length: 50_000 }, (_, i) => `host${i}.example.com`);
+
+      const started = performance.now();
+      const single = checkOrder(order(positivessldv, { domains }));
+      const multi = checkOrder(
+        order(multidomaindv, {
+          domains,
+          dcvMethod: "email",
+          approverEmails: domains.map(d => `admin@${d}`),
+        }),
+      );
+      const elapsedMs = performance.now() - started;
+
+      expect(single[0]).toMatchObject({
+        field: "domains",
+        rule: "TOO_MANY_DOMAINS",
+        message: expect.stringContaining("50000 given"),
+      });
+      expect(single.length).toBeLessThanOrEqual(MAX_CHECKED_DOMAINS + 1);
+      expect(found(multi)).toEqual(["domains TOO_MANY_DOMAINS", "domains TOO_MANY_DOMAINS"]);
+      // Generous: it took seconds before the cap (a quadratic pairing of free alternatives).
+      expect(elapsedMs).toBeLessThan(2000);
     });
 
     it("rejects more domains than maxDomainsIncludingAlternatives when alternatives are listed", () => {
