@@ -130,12 +130,43 @@ export interface Config {
     /** pino level; `silent` logs nothing. */
     readonly level: LogLevel;
   };
+  readonly tracing: {
+    /**
+     * Base URL of an OTLP/HTTP receiver (`OTEL_EXPORTER_OTLP_ENDPOINT`, e.g.
+     * `http://otel-collector:4318`); spans go to `<endpoint>/v1/traces`. Unset: tracing is off.
+     */
+    readonly endpoint?: string;
+    /** `service.name` of the exported spans (`OTEL_SERVICE_NAME`). */
+    readonly serviceName: string;
+  };
 }
 
 /** I/O `loadConfig` may need, injectable so tests stay pure. */
 export interface ConfigIo {
   /** Reads a UTF-8 text file (`GATEWAY_API_KEYS_FILE`); default `fs.readFileSync`. Throws when unreadable. */
   readonly readFile?: (path: string) => string;
+}
+
+function parseTracing(r: Reader): Config["tracing"] {
+  const serviceName = r.string("OTEL_SERVICE_NAME");
+  const text = r.raw("OTEL_EXPORTER_OTLP_ENDPOINT");
+  if (text === undefined) {
+    return { serviceName };
+  }
+  try {
+    const url = new URL(text);
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      throw new Error("protocol");
+    }
+    return { endpoint: text, serviceName };
+  } catch {
+    // Echo the value without its user info: an unusable URL may still carry credentials.
+    const shown = text.replace(/\/\/[^/]*@/, "//***@");
+    r.problems.push(
+      `OTEL_EXPORTER_OTLP_ENDPOINT must be the http(s) base URL of an OTLP/HTTP receiver, e.g. http://otel-collector:4318 (got "${shown}")`,
+    );
+    return { serviceName };
+  }
 }
 
 /** The levels `LOG_LEVEL` accepts. */
@@ -181,6 +212,7 @@ export const DEFAULTS = Object.freeze({
   GATEWAY_MAX_BODY_BYTES: "262144",
   GATEWAY_SHUTDOWN_GRACE_MS: "10000",
   LOG_LEVEL: "info",
+  OTEL_SERVICE_NAME: "rrpproxy-ssl-gateway",
 });
 
 /** Every problem of the configuration at once; the message lists them one per line. */
@@ -447,6 +479,7 @@ export function loadConfig(env: Env = process.env, io: ConfigIo = {}): Config {
       upstreamBackoffMs: r.int("GATEWAY_UPSTREAM_BACKOFF_MS", 1000, 3_600_000),
     },
     log: { level: parseLogLevel(r) },
+    tracing: parseTracing(r),
   };
   if (r.problems.length > 0) {
     throw new ConfigError(r.problems);

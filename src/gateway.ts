@@ -26,7 +26,7 @@ import { createCache, type GatewayCache } from "./cache";
 import { type Config } from "./config";
 import { type Context, createContext } from "./context";
 import { createFormatError } from "./errors";
-import { EXPLORER_DOCUMENT } from "./explorer-document";
+import { EXPLORER_DOCUMENT, EXPLORER_VARIABLES } from "./explorer-document";
 import { answerClientError, createHttpHandler, type ReadinessReport } from "./http-handler";
 import {
   createMemoryIdempotencyStore,
@@ -55,6 +55,7 @@ import {
   withBackoff,
 } from "./rate-limit";
 import { startSandbox, type SandboxHandle } from "./sandbox/server";
+import { createTracing } from "./tracing";
 import { createCircuitBreaker } from "./upstream/circuit-breaker";
 import { createUpstreamClient, type UpstreamClient } from "./upstream/client";
 
@@ -88,6 +89,8 @@ export interface GatewayOverrides {
   readonly logger?: Logger;
 }
 
+/** How long stop() waits for the last spans: a dead collector must not hold it. */
+const TRACING_FLUSH_MS = 2_000;
 /** How long a positive readiness answer is reused, so probes do not load the upstream. */
 const READY_CACHE_MS = 10_000;
 
@@ -106,6 +109,11 @@ export async function createGateway(
     embeddedSandbox: config.upstream.mode === "embedded",
   });
   logger.info({ auth: config.auth.mode, open: startup.open }, startup.notice);
+  // Off (no OTEL_EXPORTER_OTLP_ENDPOINT): loads no OpenTelemetry code, wraps nothing.
+  const tracing = createTracing(config.tracing);
+  if (tracing.enabled) {
+    logger.info({ serviceName: config.tracing.serviceName }, "OpenTelemetry tracing on");
+  }
   let sandbox: SandboxHandle | undefined;
   let upstreamUrl = config.upstream.url;
   if (config.upstream.mode === "embedded") {
@@ -158,28 +166,32 @@ export async function createGateway(
         headersTimeout: Math.max(config.upstream.timeoutMs, config.upstream.orderTimeoutMs),
         bodyTimeout: Math.max(config.upstream.timeoutMs, config.upstream.orderTimeoutMs),
       });
+  // Tracing outermost, so breaker and abuse-lock refusals show as spans too.
   const clientFor = (login: string, password: string, session: boolean): UpstreamClient =>
-    withBackoff(
-      breaker.wrap(
-        createUpstreamClient({
-          url: upstreamUrl,
-          login,
-          password,
-          session,
-          timeoutMs: config.upstream.timeoutMs,
-          orderTimeoutMs: config.upstream.orderTimeoutMs,
-          connections: config.upstream.connections,
-          retries: config.upstream.retries,
-          retryBaseMs: config.upstream.retryBaseMs,
-          dispatcher: overrides.dispatcher ?? pool,
-          onCall: event => {
-            logCall(event);
-            metrics.onUpstreamCall(event);
-          },
-        }),
+    tracing.wrapClient(
+      withBackoff(
+        breaker.wrap(
+          createUpstreamClient({
+            url: upstreamUrl,
+            login,
+            password,
+            session,
+            timeoutMs: config.upstream.timeoutMs,
+            orderTimeoutMs: config.upstream.orderTimeoutMs,
+            connections: config.upstream.connections,
+            retries: config.upstream.retries,
+            retryBaseMs: config.upstream.retryBaseMs,
+            dispatcher: overrides.dispatcher ?? pool,
+            onCall: event => {
+              logCall(event);
+              metrics.onUpstreamCall(event);
+              tracing.onUpstreamCall(event);
+            },
+          }),
+        ),
+        login,
+        backoff,
       ),
-      login,
-      backoff,
     );
   const upstream = clientFor(
     config.upstream.login,
@@ -227,6 +239,7 @@ export async function createGateway(
   const persistedQueriesStore = cache.keyv();
 
   const httpServer: Server = createServer();
+  const tracingPlugin = tracing.apolloPlugin<GatewayContext>();
   const apollo = new ApolloServer<GatewayContext>({
     schema: await buildGatewaySchema(),
     formatError: (formatted, error) => withTokenLimitCode(formatError(formatted, error)),
@@ -252,6 +265,8 @@ export async function createGateway(
       ? { cache: new KeyvAdapter(persistedQueriesStore) }
       : undefined,
     plugins: [
+      // First: its span times the whole request, the other plugins' work included.
+      ...(tracingPlugin ? [tracingPlugin] : []),
       metricsPlugin<GatewayContext>(metrics),
       // On stop: refuse new connections, close idle keep-alive ones, let requests in flight
       // finish for at most the grace period, then close their connections too.
@@ -273,6 +288,7 @@ export async function createGateway(
             embed: true,
             footer: false,
             document: EXPLORER_DOCUMENT,
+            variables: EXPLORER_VARIABLES,
             includeCookies: false,
           })
         : ApolloServerPluginLandingPageDisabled(),
@@ -336,6 +352,7 @@ export async function createGateway(
     await cache.close();
     await pool?.destroy();
     await sandbox?.stop();
+    await settledWithin(tracing.shutdown(), TRACING_FLUSH_MS);
     throw error;
   }
 
@@ -367,6 +384,8 @@ export async function createGateway(
         // After the idempotency store: the Redis one uses the cache's connection.
         await cache.close();
         await sandbox?.stop();
+        // Last: exports the spans of the requests drained above.
+        await settledWithin(tracing.shutdown(), Math.max(graceLeft(), TRACING_FLUSH_MS));
       })();
       return stopping;
     },

@@ -243,3 +243,22 @@ describe("loadConfig limits", () => {
     ]);
   });
 });
+
+describe("loadConfig tracing", () => {
+  it("is off without OTEL_EXPORTER_OTLP_ENDPOINT and on with an http(s) base URL", () => {
+    const off = loadConfig({});
+    const on = loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318" });
+
+    expect(off.tracing).toEqual({ serviceName: "rrpproxy-ssl-gateway" });
+    expect(on.tracing.endpoint).toBe("http://collector:4318");
+  });
+
+  it("reports an unusable endpoint without echoing its credentials", () => {
+    expect(() =>
+      loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "ftp://user:s3cret@collector" }),
+    ).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT[^\n]*\/\/\*\*\*@collector/);
+    expect(() =>
+      loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "ftp://user:s3cret@collector" }),
+    ).not.toThrow(/s3cret/);
+  });
+});
