@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
 import { CACHE_HINT_SECONDS, CacheControl, NO_STORE } from "../schema/cache-control.directive";
 import { CertificateClass } from "../schema/certificate-class.type";
@@ -150,6 +151,39 @@ function contactsOf(record: CertificateRecord): {
     organization: record.organizationContactId !== null,
     evApprover: record.evApproverContactId !== null,
   };
+}
+
+/** Parsed PEM details by kind and PEM text: a CSR or an issued certificate never changes. */
+const parsedPems = new LRUCache<string, object>({ max: 1000 });
+
+/**
+ * Details parsed locally from a PEM the upstream holds, memoised across requests (parsing a
+ * certificate costs more than answering from the cache). A PEM we cannot read has no details.
+ */
+function parsedOrNull<T extends object>(
+  kind: "csr" | "crt",
+  pem: string | null,
+  parse: (pem: string) => T,
+): T | null {
+  if (pem === null) {
+    return null;
+  }
+  const key = `${kind}:${pem}`;
+  const known = parsedPems.get(key);
+  if (known) {
+    return known as T;
+  }
+  try {
+    const details = parse(pem);
+    parsedPems.set(key, details);
+    return details;
+  } catch (error) {
+    // The upstream holds whatever it accepted; one we cannot read has no details.
+    if (error instanceof PemError) {
+      return null;
+    }
+    throw error;
+  }
 }
 
 @Resolver(_of => Certificate)
@@ -480,34 +514,13 @@ export class CertificateResolver {
   @FieldResolver(_returns => CsrDetails)
   async csrDetails(@Root() ref: CertificateRef, @Ctx() ctx: Context): Promise<CsrDetails | null> {
     const { csr } = await this.full(ref, ctx);
-    if (csr === null) {
-      return null;
-    }
-    try {
-      return toCsrDetails(parseCsr(csr));
-    } catch (error) {
-      // The upstream holds whatever CSR it accepted; one we cannot read has no details.
-      if (error instanceof PemError) {
-        return null;
-      }
-      throw error;
-    }
+    return parsedOrNull("csr", csr, pem => toCsrDetails(parseCsr(pem)));
   }
 
   @FieldResolver(_returns => X509Details)
   async x509(@Root() ref: CertificateRef, @Ctx() ctx: Context): Promise<X509Details | null> {
     const { crt } = await this.full(ref, ctx);
-    if (crt === null) {
-      return null;
-    }
-    try {
-      return toX509Details(parseCertificate(crt));
-    } catch (error) {
-      if (error instanceof PemError) {
-        return null;
-      }
-      throw error;
-    }
+    return parsedOrNull("crt", crt, pem => toX509Details(parseCertificate(pem)));
   }
 
   @FieldResolver(_returns => CertificateContact)
