@@ -186,6 +186,14 @@ function parsedOrNull<T extends object>(
   }
 }
 
+/** The `idempotencyKey` argument of the money-moving mutations; `what` names what happens once. */
+function IdempotencyKeyArg(what: string): ReturnType<typeof Arg> {
+  return Arg("idempotencyKey", _type => String, {
+    nullable: true,
+    description: `Any unique string (a UUID): ${what} at most once per key`,
+  });
+}
+
 @Resolver(_of => Certificate)
 export class CertificateResolver {
   @Query(_returns => Certificate, {
@@ -232,10 +240,7 @@ export class CertificateResolver {
   })
   async orderCertificate(
     @Arg("input", _type => OrderCertificateInput) input: OrderCertificateInput,
-    @Arg("idempotencyKey", _type => String, {
-      nullable: true,
-      description: "Any unique string (a UUID): the order is placed at most once per key",
-    })
+    @IdempotencyKeyArg("the order is placed")
     idempotencyKey: string | null | undefined,
     @Ctx() ctx: Context,
   ): Promise<CertificateRef> {
@@ -262,10 +267,7 @@ export class CertificateResolver {
   })
   async renewCertificate(
     @Arg("input", _type => RenewCertificateInput) input: RenewCertificateInput,
-    @Arg("idempotencyKey", _type => String, {
-      nullable: true,
-      description: "Any unique string (a UUID): the renewal is made at most once per key",
-    })
+    @IdempotencyKeyArg("the renewal is made")
     idempotencyKey: string | null | undefined,
     @Ctx() ctx: Context,
   ): Promise<CertificateRef> {
@@ -321,10 +323,7 @@ export class CertificateResolver {
   })
   async reissueCertificate(
     @Arg("input", _type => ReissueCertificateInput) input: ReissueCertificateInput,
-    @Arg("idempotencyKey", _type => String, {
-      nullable: true,
-      description: "Any unique string (a UUID): the reissue is made at most once per key",
-    })
+    @IdempotencyKeyArg("the reissue is made")
     idempotencyKey: string | null | undefined,
     @Ctx() ctx: Context,
   ): Promise<CertificateRef> {
