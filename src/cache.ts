@@ -174,6 +174,12 @@ export interface GatewayCache {
   /** The Redis client for atomic claims (see `RedisLikeClient`); `undefined` unless `redis`. */
   redis(): RedisLikeClient | undefined;
   /**
+   * The same connection with the whole node-redis API (sorted sets, hashes, `duplicate()` for a
+   * pub/sub subscriber), for the live-status stores; `undefined` unless `redis`. Same rules as
+   * `redis()`: no timeout is applied, commands fail at once while Redis is unreachable.
+   */
+  redisConnection(): RedisConnection | undefined;
+  /**
    * True when the store answers within the timeout (`memory` and `off`: always). For /readyz;
    * queries work without the store, so a false need not make the gateway unready.
    */
@@ -236,6 +242,8 @@ interface Context {
 }
 
 type RedisClient = ReturnType<typeof createRedisClient>;
+/** The full node-redis client of a `redis` cache (see `GatewayCache.redisConnection`). */
+export type RedisConnection = RedisClient;
 
 type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false };
 
@@ -392,6 +400,10 @@ class StoreCache implements GatewayCache {
   }
 
   redis(): RedisLikeClient | undefined {
+    return this.client;
+  }
+
+  redisConnection(): RedisConnection | undefined {
     return this.client;
   }
 
@@ -638,6 +650,10 @@ class OffCache implements GatewayCache {
   }
 
   redis(): undefined {
+    return undefined;
+  }
+
+  redisConnection(): undefined {
     return undefined;
   }
 

@@ -31,7 +31,7 @@ describe("loadConfig defaults", () => {
       session: false,
       timeoutMs: 30_000,
       orderTimeoutMs: 300_000,
-      connections: 8,
+      connections: 64,
       retries: 2,
       retryBaseMs: 200,
       circuitFailures: 5,
