@@ -146,6 +146,12 @@ export class CertificateOrderResolver {
 
   @FieldResolver(_returns => DateTimeScalar)
   async paidUntil(@Root() ref: CertificateOrderRef, @Ctx() ctx: Context): Promise<Date | null> {
+    if (ref.viaCertificate !== undefined) {
+      const certificate = await ctx.loaders.certificateById.load(ref.viaCertificate);
+      if (certificate?.orderPaidUntil) {
+        return certificate.orderPaidUntil;
+      }
+    }
     return (await this.row(ref, ctx)).paidUntil;
   }
 

@@ -1,5 +1,17 @@
+import { type GraphQLResolveInfo } from "graphql";
 import { LRUCache } from "lru-cache";
-import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
+import {
+  Arg,
+  Args,
+  Ctx,
+  FieldResolver,
+  ID,
+  Info,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+} from "type-graphql";
 import { CACHE_HINT_SECONDS, CacheControl, NO_STORE } from "../schema/cache-control.directive";
 import { CertificateClass } from "../schema/certificate-class.type";
 import { CertificateConnection } from "../schema/certificate-connection.type";
@@ -55,6 +67,7 @@ import {
   toX509Details,
   unknownClassViolations,
 } from "./mappers";
+import { selectedFieldNames } from "./selection";
 
 /**
  * Sends a costly command once per idempotency key: without a key, sends it; with one, through
@@ -186,6 +199,22 @@ function parsedOrNull<T extends object>(
   }
 }
 
+/** The fields of a certificate that name a contact. */
+const CONTACT_FIELDS = ["techContact", "organizationContact", "evApproverContact"] as const;
+
+/**
+ * Starts the account's contact sweep (one QueryCertificateContactList) now, in parallel with the
+ * certificate reads, when the selection will need several contacts' rows: the contacts' ids are
+ * only known once the certificates are, and waiting for them would add a round trip. Failures
+ * are left to the row loader, which falls back to the contacts' own records.
+ */
+function prefetchContacts(ctx: Context, selected: ReadonlySet<string>, certificates: number): void {
+  const contactFields = CONTACT_FIELDS.filter(name => selected.has(name)).length;
+  if (contactFields * certificates >= 2) {
+    ctx.loaders.prefetchContacts();
+  }
+}
+
 /** The `idempotencyKey` argument of the money-moving mutations; `what` names what happens once. */
 function IdempotencyKeyArg(what: string): ReturnType<typeof Arg> {
   return Arg("idempotencyKey", _type => String, {
@@ -203,7 +232,9 @@ export class CertificateResolver {
   async certificate(
     @Arg("id", _type => ID) id: string,
     @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<CertificateRef | null> {
+    prefetchContacts(ctx, selectedFieldNames(info, [[]]), 1);
     const row = await ctx.loaders.certificateRowById.load(id);
     return row ? { id } : null;
   }
@@ -217,11 +248,13 @@ export class CertificateResolver {
   async certificates(
     @Args(_type => CertificatesArgs) args: CertificatesArgs,
     @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<ConnectionShape<CertificateRef>> {
     const request = toPageRequest(args, ctx.settings.maxPageSize);
     if (Array.isArray(request)) {
       throw new BadUserInputError(request);
     }
+    prefetchContacts(ctx, selectedFieldNames(info, [["nodes"], ["edges", "node"]]), request.size);
     const page = await ctx.loaders.certificatePage.load({
       offset: request.offset,
       limit: Math.max(request.size, 1),
@@ -440,7 +473,7 @@ export class CertificateResolver {
     if (orderId === null) {
       throw new NotFoundError("CertificateOrder", `of certificate ${ref.id}`);
     }
-    return { id: orderId };
+    return { id: orderId, viaCertificate: ref.id };
   }
 
   @FieldResolver(_returns => String)

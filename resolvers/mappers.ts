@@ -46,6 +46,11 @@ export interface CertificateRef {
 /** What a `CertificateOrder` resolves from. */
 export interface CertificateOrderRef {
   readonly id: string;
+  /**
+   * The certificate the order was reached from: its StatusCertificate also says the order's
+   * `paid until`, so that field costs no StatusCertificateOrder.
+   */
+  readonly viaCertificate?: string;
 }
 
 /** What a `CertificateContact` resolves from. */

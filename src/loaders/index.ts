@@ -14,6 +14,7 @@ import {
   createClassNamesLoader,
 } from "./certificate-class.loader";
 import {
+  CONTACT_SWEEP,
   type ContactLoader,
   type ContactPageLoader,
   type ContactRowLoader,
@@ -41,7 +42,7 @@ import { createLimiter } from "./limiter";
 import { type CacheScope } from "./read-through";
 
 export { ALL_CLASSES } from "./certificate-class.loader";
-export { type ContactListQuery } from "./certificate-contact.loader";
+export { CONTACT_SWEEP, type ContactListQuery } from "./certificate-contact.loader";
 export { type OrderListQuery } from "./certificate-order.loader";
 export { type CertificateListQuery } from "./certificate.loader";
 
@@ -69,6 +70,12 @@ export interface Loaders {
   readonly classByName: ClassLoader;
   /** The list of class names (GetCertificateInfo). */
   readonly classNames: ClassNamesLoader;
+  /**
+   * Starts loading the account's contact sweep (`CONTACT_SWEEP`: one contact list command for
+   * many contacts) without waiting for it, so that `contactRowById` finds it ready. Never
+   * rejects: a failed sweep is retried by the row loader's fallback, per contact.
+   */
+  readonly prefetchContacts: () => void;
 }
 
 /** What the loaders of a request need. */
@@ -101,7 +108,10 @@ export function createLoaders(deps: LoaderDeps): Loaders {
   const orderById = createOrderLoader(upstream, store, limit);
   const orderRowById = createOrderRowLoader(orderById);
   const contactById = createContactLoader(upstream, store, limit);
-  const contactRowById = createContactRowLoader(contactById);
+  // The row loader sweeps through the page loader, which primes the row loader: a cycle, closed
+  // by a function the row loader calls only once batches run.
+  const contactRowById = createContactRowLoader(contactById, () => contactPage);
+  const contactPage = createContactPageLoader(upstream, store, limit, contactRowById);
   return {
     certificateById,
     certificateRowById,
@@ -111,9 +121,12 @@ export function createLoaders(deps: LoaderDeps): Loaders {
     orderPage: createOrderPageLoader(upstream, store, limit, orderRowById),
     contactById,
     contactRowById,
-    contactPage: createContactPageLoader(upstream, store, limit, contactRowById),
+    contactPage,
     classByName: createClassLoader(upstream, store, limit),
     classNames: createClassNamesLoader(upstream, store, limit),
+    prefetchContacts: () => {
+      contactPage.load(CONTACT_SWEEP).catch(() => undefined);
+    },
   };
 }
 

@@ -87,7 +87,7 @@ describe("batching within one request", () => {
     }
   });
 
-  it("fetches orders, contacts and classes once per distinct id", async () => {
+  it("fetches orders and classes once per distinct id, and all contacts in one list", async () => {
     const result = await gateway.query(CertificatesWithDetailsDocument, { first: 50 });
 
     expect(result.errors).toBeUndefined();
@@ -97,10 +97,54 @@ describe("batching within one request", () => {
     const classes = new Set(nodes.map(n => n.class.name));
     expect(contacts.size).toBeLessThan(nodes.filter(n => n.techContact).length);
     expect(gateway.sandbox.callsTo("StatusCertificateOrder")).toHaveLength(orders.size);
-    expect(gateway.sandbox.callsTo("StatusCertificateContact")).toHaveLength(contacts.size);
+    // Many contacts at once: one contact list, started together with the certificate list.
+    expect(gateway.sandbox.callsTo("StatusCertificateContact")).toHaveLength(0);
+    expect(gateway.sandbox.callsTo("QueryCertificateContactList")).toHaveLength(1);
     expect(gateway.sandbox.callsTo("GetCertificateInfo")).toHaveLength(classes.size);
     expect(gateway.sandbox.callsTo("QueryCertificateList")).toHaveLength(1);
     expect(askedTwice(gateway.sandbox.calls)).toEqual([]);
+  });
+
+  it("answers a dashboard page with the list, one status per certificate and one contact list", async () => {
+    const result = await gateway.queryRaw({
+      query: `query Dashboard {
+        certificates(first: 50) {
+          nodes { id status expiresAt class { name } order { id paidUntil } techContact { id email } }
+        }
+      }`,
+    });
+
+    expect(result.body.errors).toBeUndefined();
+    const nodes = result.body.data.certificates.nodes as {
+      id: string;
+      order: { paidUntil: string | null };
+      techContact: { email: string | null } | null;
+    }[];
+    expect(nodes.length).toBeGreaterThanOrEqual(12);
+    expect(nodes.every(n => n.order.paidUntil !== null)).toBe(true);
+    expect(nodes.some(n => n.techContact?.email)).toBe(true);
+    // paidUntil comes with StatusCertificate ("order paid until"): no order command at all.
+    const commands = gateway.sandbox.calls.map(c => c.command).sort();
+    expect(commands.filter(c => c !== "StatusCertificate")).toEqual([
+      "QueryCertificateContactList",
+      "QueryCertificateList",
+    ]);
+    expect(gateway.sandbox.callsTo("StatusCertificate")).toHaveLength(nodes.length);
+  });
+
+  it("reads a single contact by its own record, not by the list", async () => {
+    const list = await gateway.query(CertificatesDocument, { first: 1 });
+    const id = list.data?.certificates.edges[0]?.node.id ?? "";
+    gateway.sandbox.resetCalls();
+
+    const result = await gateway.queryRaw({
+      query: `query One($id: ID!) { certificate(id: $id) { techContact { email } } }`,
+      variables: { id },
+    });
+
+    expect(result.body.errors).toBeUndefined();
+    expect(gateway.sandbox.callsTo("QueryCertificateContactList")).toHaveLength(0);
+    expect(gateway.sandbox.callsTo("StatusCertificateContact").length).toBeLessThanOrEqual(1);
   });
 
   it("serves the certificates an order lists from what the order says", async () => {
