@@ -285,6 +285,8 @@ class StoreCache implements GatewayCache {
   private readonly data: Keyv;
   private readonly apq: Keyv;
   private readonly inflight = new Map<string, Flight>();
+  /** Generations being created, by account tag (see `generation`). */
+  private readonly creatingGeneration = new Map<string, Promise<string | undefined>>();
   private closed = false;
 
   constructor(
@@ -556,11 +558,21 @@ class StoreCache implements GatewayCache {
     if (!create) {
       return undefined;
     }
-    const fresh = newGeneration();
-    const written = await this.guard("generation", namespace, () =>
-      this.data.set(key, fresh, CACHE_TTL_MS.listGeneration),
-    );
-    return written.ok ? fresh : undefined;
+    // One creation per account at a time in this process: two lists read together on a fresh
+    // account (a page and the contacts it prefetches) must not store under two generations, one
+    // of them unreachable at once. Across replicas the last write wins; a page stored under the
+    // other is only a lost entry, never a stale one.
+    let creating = this.creatingGeneration.get(tag);
+    if (!creating) {
+      const fresh = newGeneration();
+      creating = this.guard("generation", namespace, () =>
+        this.data.set(key, fresh, CACHE_TTL_MS.listGeneration),
+      )
+        .then(written => (written.ok ? fresh : undefined))
+        .finally(() => this.creatingGeneration.delete(tag));
+      this.creatingGeneration.set(tag, creating);
+    }
+    return creating;
   }
 
   /** Runs one store call under the timeout; a failure is reported, counted and returned. */

@@ -505,6 +505,21 @@ describe("createCache (memory)", () => {
     await cache.close();
   });
 
+  it("stores lists read together on a fresh account under one generation", async () => {
+    const cache = memoryCache();
+    const page = (total: number): PageRecord<string> => ({ items: [], first: 0, limit: 20, total });
+    const lists = recordingLoader(() => page(1));
+    const read = (namespace: CacheNamespace) =>
+      cache.readThrough(namespace, "fresh", ["q"], lists.load);
+
+    // A page and the contact list it prefetches, both the account's first lists.
+    await Promise.all([read("certificateList"), read("contactList"), read("orderList")]);
+    await Promise.all([read("certificateList"), read("contactList"), read("orderList")]);
+
+    expect(lists.calls).toHaveLength(3); // the second round is served from the store
+    await cache.close();
+  });
+
   it("round-trips Dates, nested and invalid ones included", async () => {
     const cache = memoryCache();
     const original = {
