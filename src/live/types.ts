@@ -70,7 +70,9 @@ export interface CertificateEvent {
 }
 
 /** The kind of `event` when the gateway knows it, else `null`. */
-export function eventTypeOf(event: Pick<CertificateEvent, "subclass">): CertificateEventType | null {
+export function eventTypeOf(
+  event: Pick<CertificateEvent, "subclass">,
+): CertificateEventType | null {
   return (CERTIFICATE_EVENT_TYPES as readonly string[]).includes(event.subclass)
     ? (event.subclass as CertificateEventType)
     : null;
