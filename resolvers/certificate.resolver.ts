@@ -42,6 +42,7 @@ import {
 import { type WireReply } from "../src/upstream/codec";
 import { decodeCertificate, fromStoredReply, toStoredReply } from "../src/upstream/records";
 import {
+  type PageRecord,
   type CertificateRecord,
   type CertificateRowRecord,
   type ClassRecord,
@@ -215,6 +216,55 @@ function prefetchContacts(ctx: Context, selected: ReadonlySet<string>, certifica
   }
 }
 
+/** The widest `expiringWithinDays` (ten years: beyond any certificate's lifetime). */
+const MAX_EXPIRING_WITHIN_DAYS = 3650;
+/** Rows per list command when every matching certificate is needed (the provider's largest). */
+const LIST_SWEEP_SIZE = 1000;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Every certificate matching `query` that expires within `days` from now, soonest first, as one
+ * page (the caller slices it). The upstream cannot filter by a date range (`expirationdate` is a
+ * pattern), so the matching list is read in pages of 1000 (cached like any list page) and
+ * filtered here; an account of a few thousand certificates costs a few commands.
+ */
+async function expiringPage(
+  ctx: Context,
+  query: { status?: string; className?: string; orderId?: string },
+  days: number,
+): Promise<PageRecord<CertificateRowRecord>> {
+  if (!Number.isInteger(days) || days < 1 || days > MAX_EXPIRING_WITHIN_DAYS) {
+    throw new BadUserInputError([
+      {
+        field: "filter.expiringWithinDays",
+        rule: "OUT_OF_RANGE",
+        message: `expiringWithinDays must be a whole number from 1 to ${MAX_EXPIRING_WITHIN_DAYS} (got ${days})`,
+      },
+    ]);
+  }
+  const now = Date.now();
+  const until = now + days * DAY_MS;
+  const rows: CertificateRowRecord[] = [];
+  for (let offset = 0; ; offset += LIST_SWEEP_SIZE) {
+    const page = await ctx.loaders.certificatePage.load({
+      offset,
+      limit: LIST_SWEEP_SIZE,
+      ...query,
+    });
+    rows.push(...page.items);
+    if (page.items.length < LIST_SWEEP_SIZE || offset + LIST_SWEEP_SIZE >= page.total) {
+      break;
+    }
+  }
+  const items = rows
+    .filter(row => {
+      const at = row.expiresAt?.getTime();
+      return at !== undefined && !Number.isNaN(at) && at >= now && at <= until;
+    })
+    .sort((a, b) => a.expiresAt!.getTime() - b.expiresAt!.getTime());
+  return { items, first: 0, limit: items.length, total: items.length };
+}
+
 /** The `idempotencyKey` argument of the money-moving mutations; `what` names what happens once. */
 function IdempotencyKeyArg(what: string): ReturnType<typeof Arg> {
   return Arg("idempotencyKey", _type => String, {
@@ -255,12 +305,28 @@ export class CertificateResolver {
       throw new BadUserInputError(request);
     }
     prefetchContacts(ctx, selectedFieldNames(info, [["nodes"], ["edges", "node"]]), request.size);
-    const page = await ctx.loaders.certificatePage.load({
-      offset: request.offset,
-      limit: Math.max(request.size, 1),
+    const query = {
       status: args.filter?.status ? toStatusPattern(args.filter.status) : undefined,
       className: args.filter?.class ? args.filter.class.toLowerCase() : undefined,
       orderId: args.filter?.orderId ?? undefined,
+    };
+    const days = args.filter?.expiringWithinDays;
+    if (days !== undefined && days !== null) {
+      const expiring = await expiringPage(
+        ctx,
+        { ...query, status: query.status ?? "active" },
+        days,
+      );
+      const page = {
+        ...expiring,
+        items: expiring.items.slice(request.offset, request.offset + request.size),
+      };
+      return toConnection(page, request.offset, request.size, row => ({ id: row.id }));
+    }
+    const page = await ctx.loaders.certificatePage.load({
+      offset: request.offset,
+      limit: Math.max(request.size, 1),
+      ...query,
     });
     return toConnection(page, request.offset, request.size, row => ({ id: row.id }));
   }

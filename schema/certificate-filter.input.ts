@@ -1,4 +1,4 @@
-import { Field, ID, InputType } from "type-graphql";
+import { Field, ID, InputType, Int } from "type-graphql";
 import { CertificateStatus } from "./certificate-status.enum";
 
 @InputType({ description: "Narrows a certificate list; every given criterion must match" })
@@ -11,4 +11,12 @@ export class CertificateFilter {
 
   @Field(_type => ID, { nullable: true, description: "Only the certificates of this order" })
   orderId?: string;
+
+  @Field(_type => Int, {
+    nullable: true,
+    description:
+      "Only certificates whose expiry is within this many days from now (1 to 3650), soonest " +
+      "first; without a status, only active ones. Renewal stays a deliberate mutation",
+  })
+  expiringWithinDays?: number;
 }

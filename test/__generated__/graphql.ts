@@ -15,6 +15,8 @@ export type CertificateContactFilter = {
 export type CertificateFilter = {
   /** Class name: "ssl123dv" */
   class?: string | number | null | undefined;
+  /** Only certificates whose expiry is within this many days from now (1 to 3650), soonest first; without a status, only active ones. Renewal stays a deliberate mutation */
+  expiringWithinDays?: number | null | undefined;
   /** Only the certificates of this order */
   orderId?: string | number | null | undefined;
   status?: CertificateStatus | null | undefined;

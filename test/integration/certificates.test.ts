@@ -175,4 +175,78 @@ describe("Query.certificate and Query.certificates", () => {
     expect(result.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field, rule });
     expect(gateway.sandbox.calls).toEqual([]);
   });
+
+  describe("filter.expiringWithinDays", () => {
+    const EXPIRING = `query Expiring($days: Int!, $first: Int, $after: String) {
+      certificates(first: $first, after: $after, filter: { expiringWithinDays: $days }) {
+        totalCount
+        pageInfo { hasNextPage endCursor }
+        nodes { id status expiresAt }
+      }
+    }`;
+    type Node = { id: string; status: string; expiresAt: string | null };
+
+    it("lists the active certificates expiring within the window, soonest first", async () => {
+      const all = await pages();
+      const now = Date.now();
+      const days = 200;
+      const expected = all.nodes
+        .filter(n => n.status === "ACTIVE" && n.expiresAt !== null)
+        .filter(n => {
+          const at = Date.parse(n.expiresAt!);
+          return at >= now && at <= now + days * 86_400_000;
+        })
+        .sort((a, b) => Date.parse(a.expiresAt!) - Date.parse(b.expiresAt!))
+        .map(n => n.id);
+      expect(expected.length).toBeGreaterThan(1);
+      gateway.sandbox.resetCalls();
+
+      const seen: Node[] = [];
+      let after: string | null = null;
+      let total = -1;
+      do {
+        const result = await gateway.queryRaw({
+          query: EXPIRING,
+          variables: { days, first: 3, after },
+        });
+        expect(result.body.errors).toBeUndefined();
+        const connection = result.body.data.certificates;
+        total = connection.totalCount as number;
+        seen.push(...(connection.nodes as Node[]));
+        after = connection.pageInfo.hasNextPage ? (connection.pageInfo.endCursor as string) : null;
+      } while (after !== null);
+
+      expect(seen.map(n => n.id)).toEqual(expected);
+      expect(total).toBe(expected.length);
+      expect(seen.every(n => n.status === "ACTIVE")).toBe(true);
+      // One list of active certificates, read once and shared by the pages (a list page is cached
+      // only with a store; the helper's cache is off, so one read per page here).
+      expect(
+        gateway.sandbox.callsTo("QueryCertificateList").every(c => c.params.status?.toUpperCase() === "ACTIVE"),
+      ).toBe(true);
+      expect(gateway.sandbox.callsTo("StatusCertificate")).toEqual([]);
+    });
+
+    it("is empty for a window no certificate expires in", async () => {
+      const result = await gateway.queryRaw({ query: EXPIRING, variables: { days: 1 } });
+      expect(result.body.errors).toBeUndefined();
+      const soon = (result.body.data.certificates.nodes as Node[]).filter(
+        n => Date.parse(n.expiresAt!) > Date.now() + 86_400_000,
+      );
+      expect(soon).toEqual([]);
+    });
+
+    it.each([0, -3, 3651])(
+      "refuses %p days with a clear error and no upstream call",
+      async days => {
+        const result = await gateway.queryRaw({ query: EXPIRING, variables: { days } });
+        expect(result.body.errors?.[0]?.extensions).toMatchObject({
+          code: "BAD_USER_INPUT",
+          field: "filter.expiringWithinDays",
+          rule: "OUT_OF_RANGE",
+        });
+        expect(gateway.sandbox.calls).toEqual([]);
+      },
+    );
+  });
 });
