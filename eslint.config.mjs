@@ -24,12 +24,25 @@ const layers = [
   { target: "./src/loaders", from: "./resolvers" },
   { target: "./src/loaders", from: "./schema" },
   { target: "./src/loaders", from: "./src/sandbox" },
+  // Live status (events, webhooks) works on the client, the cache and its own stores: never on
+  // GraphQL types, resolvers, loaders or the sandbox.
+  { target: "./src/live", from: "./resolvers" },
+  { target: "./src/live", from: "./schema" },
+  { target: "./src/live", from: "./src/loaders" },
+  { target: "./src/live", from: "./src/sandbox" },
   // Resolvers never reach the sandbox or build clients themselves.
   { target: "./resolvers", from: "./src/sandbox" },
   { target: "./resolvers", from: "./src/upstream/client.ts" },
   // Nothing but the composition root (and test helpers) imports the composition root.
   {
-    target: ["./schema", "./resolvers", "./src/upstream", "./src/loaders", "./src/sandbox"],
+    target: [
+      "./schema",
+      "./resolvers",
+      "./src/upstream",
+      "./src/loaders",
+      "./src/sandbox",
+      "./src/live",
+    ],
     from: ["./src/main.ts", "./src/gateway.ts", "./src/build-schema.ts", "./src/emit-schema.ts"],
   },
 ];

@@ -409,11 +409,12 @@ export function authenticate(headers: AuthHeaders, settings: AuthSettings): Auth
  * The scope each root field needs. Every query is `read` (`quoteCertificate` and
  * `checkCertificate` too: they order nothing). `resendCertificateValidation` is `order`: it is a
  * step of ordering, and a read-only key must not make the CA mail domain owners. Revoking and
- * cancelling are `manage`. A root field missing here needs `read` under Query and `manage`
- * elsewhere (fail closed).
+ * cancelling are `manage`. Webhooks are `read`: a webhook receives only the events the key can
+ * read anyway, and each key sees and deletes only its own. Subscriptions are `read`. A root
+ * field missing here needs `read` under Query and `manage` elsewhere (fail closed).
  */
 export const ROOT_FIELD_SCOPES: Readonly<
-  Record<"Query" | "Mutation", Readonly<Record<string, Scope>>>
+  Record<"Query" | "Mutation" | "Subscription", Readonly<Record<string, Scope>>>
 > = Object.freeze({
   Query: Object.freeze({
     checkCertificate: "read",
@@ -426,6 +427,9 @@ export const ROOT_FIELD_SCOPES: Readonly<
     certificateContacts: "read",
     certificateClass: "read",
     certificateClasses: "read",
+    certificateEvents: "read",
+    webhooks: "read",
+    webhookDeliveries: "read",
   }),
   Mutation: Object.freeze({
     orderCertificate: "order",
@@ -436,6 +440,11 @@ export const ROOT_FIELD_SCOPES: Readonly<
     revokeCertificate: "manage",
     cancelCertificateOrder: "manage",
     revokeCertificateOrder: "manage",
+    createWebhook: "read",
+    deleteWebhook: "read",
+  }),
+  Subscription: Object.freeze({
+    certificateUpdated: "read",
   }),
 });
 
@@ -453,7 +462,7 @@ export function requiredScope(operation: OperationTypeNode, field: string): Scop
   if (operation === OperationTypeNode.MUTATION) {
     return ROOT_FIELD_SCOPES.Mutation[field] ?? "manage";
   }
-  return "manage";
+  return ROOT_FIELD_SCOPES.Subscription[field] ?? "manage";
 }
 
 /**

@@ -126,6 +126,34 @@ export interface Config {
     /** Cool-down of an account after the upstream's abuse lock (422), in milliseconds. */
     readonly upstreamBackoffMs: number;
   };
+  readonly events: {
+    /**
+     * How often this replica's poller asks the upstream for new events, in milliseconds; 0: no
+     * poller here (subscriptions and webhooks still get what other replicas poll).
+     */
+    readonly pollMs: number;
+    /**
+     * How long the poller's lease lasts without renewal, in milliseconds: when the replica holding
+     * it dies, another one takes over after at most this long.
+     */
+    readonly leaseMs: number;
+    /** Most events kept per upstream account in the history (`certificateEvents`). */
+    readonly logMaxPerAccount: number;
+    /** Days before expiry at which an `EXPIRING` event is raised, largest first; empty: off. */
+    readonly expiryThresholdsDays: readonly number[];
+    /** How often the expiry watch scans the certificates, in milliseconds. */
+    readonly expiryScanMs: number;
+  };
+  readonly webhooks: {
+    /** Allow webhook URLs on loopback, private and link-local addresses (tests, private networks). */
+    readonly allowPrivateTargets: boolean;
+    /** Timeout of one delivery attempt, in milliseconds. */
+    readonly timeoutMs: number;
+  };
+  readonly subscriptions: {
+    /** Most WebSocket connections this replica holds at once; 0: no WebSocket endpoint. */
+    readonly maxConnections: number;
+  };
   readonly log: {
     /** pino level; `silent` logs nothing. */
     readonly level: LogLevel;
@@ -211,6 +239,11 @@ export const DEFAULTS = Object.freeze({
   GATEWAY_MAX_TOKENS: "2000",
   GATEWAY_MAX_BODY_BYTES: "262144",
   GATEWAY_SHUTDOWN_GRACE_MS: "10000",
+  GATEWAY_EVENT_LOG_MAX: "10000",
+  GATEWAY_EXPIRY_THRESHOLDS_DAYS: "30,14,3",
+  GATEWAY_EXPIRY_SCAN_MS: "3600000",
+  GATEWAY_WEBHOOK_TIMEOUT_MS: "10000",
+  GATEWAY_WS_MAX_CONNECTIONS: "1000",
   LOG_LEVEL: "info",
   OTEL_SERVICE_NAME: "rrpproxy-ssl-gateway",
 });
@@ -379,6 +412,81 @@ function parseCors(r: Reader, production: boolean): Config["cors"] {
   return { origins, allowLoopback: false };
 }
 
+/** The poll interval on the embedded sandbox, where issuance takes seconds (`SANDBOX_ISSUANCE_DELAY_MS`). */
+export const EMBEDDED_EVENTS_POLL_MS = 2_000;
+/** The poll interval against a remote upstream. */
+export const REMOTE_EVENTS_POLL_MS = 30_000;
+/** The shortest poll interval accepted (0 switches polling off). */
+export const MIN_EVENTS_POLL_MS = 100;
+/** The lease lasts this many poll intervals unless `GATEWAY_EVENTS_LEASE_MS` says otherwise. */
+export const LEASE_POLL_INTERVALS = 3;
+
+function parseEvents(r: Reader, mode: Config["upstream"]["mode"]): Config["events"] {
+  const pollDefault = mode === "embedded" ? EMBEDDED_EVENTS_POLL_MS : REMOTE_EVENTS_POLL_MS;
+  const pollText = r.raw("GATEWAY_EVENTS_POLL_MS");
+  let pollMs = pollDefault;
+  if (pollText !== undefined) {
+    const n = Number(pollText);
+    if (!/^\d+$/.test(pollText) || (n !== 0 && (n < MIN_EVENTS_POLL_MS || n > 3_600_000))) {
+      r.problems.push(
+        `GATEWAY_EVENTS_POLL_MS must be 0 (no poller) or a whole number from ${MIN_EVENTS_POLL_MS} ` +
+          `to 3600000 (got "${pollText}")`,
+      );
+    } else {
+      pollMs = n;
+    }
+  }
+  const leaseDefault = LEASE_POLL_INTERVALS * (pollMs === 0 ? pollDefault : pollMs);
+  const leaseText = r.raw("GATEWAY_EVENTS_LEASE_MS");
+  let leaseMs = leaseDefault;
+  if (leaseText !== undefined) {
+    const n = Number(leaseText);
+    if (!/^\d+$/.test(leaseText) || n < 1000 || n > 86_400_000) {
+      r.problems.push(
+        `GATEWAY_EVENTS_LEASE_MS must be a whole number from 1000 to 86400000 (got "${leaseText}")`,
+      );
+    } else if (pollMs > 0 && n <= pollMs) {
+      r.problems.push(
+        `GATEWAY_EVENTS_LEASE_MS (${n}) must be longer than GATEWAY_EVENTS_POLL_MS (${pollMs}), ` +
+          "or the lease lapses between two polls",
+      );
+    } else {
+      leaseMs = n;
+    }
+  }
+  return {
+    pollMs,
+    leaseMs,
+    logMaxPerAccount: r.int("GATEWAY_EVENT_LOG_MAX", 1, 1_000_000),
+    expiryThresholdsDays: parseThresholds(r),
+    expiryScanMs: r.int("GATEWAY_EXPIRY_SCAN_MS", 1000, 86_400_000),
+  };
+}
+
+/**
+ * `GATEWAY_EXPIRY_THRESHOLDS_DAYS`: comma-separated whole days from 1 to 3650, each once, in any
+ * order (kept largest first); `off` switches the expiry watch off.
+ */
+function parseThresholds(r: Reader): readonly number[] {
+  const text = r.string("GATEWAY_EXPIRY_THRESHOLDS_DAYS");
+  if (/^(off|none)$/i.test(text)) {
+    return [];
+  }
+  const items = text.split(",").map(item => item.trim());
+  const days = items.map(Number);
+  const valid = items.every(
+    (item, index) => /^\d+$/.test(item) && (days[index] ?? 0) >= 1 && (days[index] ?? 0) <= 3650,
+  );
+  if (!valid || new Set(days).size !== days.length) {
+    r.problems.push(
+      "GATEWAY_EXPIRY_THRESHOLDS_DAYS must be distinct whole days from 1 to 3650, comma-separated " +
+        `(e.g. 30,14,3), or off (got "${text}")`,
+    );
+    return DEFAULTS.GATEWAY_EXPIRY_THRESHOLDS_DAYS.split(",").map(Number);
+  }
+  return [...days].sort((a, b) => b - a);
+}
+
 function parseLogLevel(r: Reader): LogLevel {
   const text = r.raw("LOG_LEVEL")?.toLowerCase();
   if (text === undefined) {
@@ -477,6 +585,14 @@ export function loadConfig(env: Env = process.env, io: ConfigIo = {}): Config {
       maxBodyBytes: r.int("GATEWAY_MAX_BODY_BYTES", 1024, 64 * 1024 * 1024),
       rateLimitPerMinute: r.int("GATEWAY_RATE_LIMIT", 1, 1_000_000),
       upstreamBackoffMs: r.int("GATEWAY_UPSTREAM_BACKOFF_MS", 1000, 3_600_000),
+    },
+    events: parseEvents(r, mode),
+    webhooks: {
+      allowPrivateTargets: r.flag("GATEWAY_WEBHOOK_ALLOW_PRIVATE", false),
+      timeoutMs: r.int("GATEWAY_WEBHOOK_TIMEOUT_MS", 100, 120_000),
+    },
+    subscriptions: {
+      maxConnections: r.int("GATEWAY_WS_MAX_CONNECTIONS", 0, 1_000_000),
     },
     log: { level: parseLogLevel(r) },
     tracing: parseTracing(r),

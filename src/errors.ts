@@ -11,6 +11,9 @@ import {
   IdempotencyOutcomeUnknownError,
   IdempotencyUnavailableError,
 } from "./idempotency";
+import { WebhookStoreError } from "./live/webhook-store";
+import { WebhookUrlError } from "./live/webhook-target";
+import { WebhookLimitError } from "./live/webhooks";
 import { UpstreamError, type UpstreamErrorCode } from "./upstream/errors";
 import { RecordDecodeError } from "./upstream/records";
 
@@ -83,6 +86,25 @@ export enum GatewayErrorCode {
   OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE",
   /** Apollo Server: an automatic persisted query's hash is not known yet; send the query. */
   PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND",
+  /**
+   * `createWebhook`: the URL is not one the gateway sends to (malformed, not http(s), with
+   * credentials, a private address...); `field` is `url`, `reason` says which rule.
+   */
+  WEBHOOK_URL_REFUSED = "WEBHOOK_URL_REFUSED",
+  /** `createWebhook`: the API key has the most webhooks allowed (`limit`); delete one first. */
+  WEBHOOK_LIMIT = "WEBHOOK_LIMIT",
+  /** The webhook store (the shared Redis) could not be reached; try again (repeating is safe). */
+  WEBHOOK_STORE_UNAVAILABLE = "WEBHOOK_STORE_UNAVAILABLE",
+  /**
+   * A subscription whose client read events slower than they came was ended (more than
+   * `SUBSCRIPTION_BUFFER_EVENTS` waiting); subscribe again and read `certificateEvents`.
+   */
+  SUBSCRIBER_TOO_SLOW = "SUBSCRIBER_TOO_SLOW",
+  /**
+   * A WebSocket upgrade refused because the replica holds `GATEWAY_WS_MAX_CONNECTIONS` or is
+   * shutting down (HTTP 503, `src/subscription-server.ts`); connect again (another replica).
+   */
+  WEBSOCKET_UNAVAILABLE = "WEBSOCKET_UNAVAILABLE",
 }
 
 /** The message of each upstream code: fixed texts, so nothing of the request can leak. */
@@ -151,6 +173,21 @@ export class NotFoundError extends GraphQLError {
       extensions: { code: GatewayErrorCode.NOT_FOUND, type, id },
     });
     this.name = "NotFoundError";
+  }
+}
+
+/**
+ * A subscription's client fell more than `limit` events behind: the subscription ends with this
+ * error (`extensions.code` `SUBSCRIBER_TOO_SLOW`, `limit`). What it missed is in the history.
+ */
+export class SubscriberTooSlowError extends GraphQLError {
+  constructor(limit: number) {
+    super(
+      `More than ${limit} events waited for this subscriber; the subscription ended. Subscribe ` +
+        "again and read certificateEvents for what was missed.",
+      { extensions: { code: GatewayErrorCode.SUBSCRIBER_TOO_SLOW, limit } },
+    );
+    this.name = "SubscriberTooSlowError";
   }
 }
 
@@ -241,7 +278,9 @@ function withClientErrorCode(
 /**
  * Builds Apollo's `formatError`. Upstream errors become their stable code with a fixed message
  * and the upstream's `upstreamCode`/`upstreamDescription` (already redacted); idempotency errors
- * become `IDEMPOTENCY_*` (or `UPSTREAM_OUTCOME_UNKNOWN`); an undecodable reply becomes
+ * become `IDEMPOTENCY_*` (or `UPSTREAM_OUTCOME_UNKNOWN`); a refused webhook URL becomes
+ * `WEBHOOK_URL_REFUSED` (with `field` and `reason`), a full quota `WEBHOOK_LIMIT`, a failed
+ * webhook store `WEBHOOK_STORE_UNAVAILABLE`; an undecodable reply becomes
  * `UPSTREAM_PROTOCOL`; deliberate `GraphQLError`s pass unchanged, except that a validation
  * rule's own code replaces Apollo's `GRAPHQL_VALIDATION_FAILED`. Anything else is a bug: masked
  * as `INTERNAL_SERVER_ERROR` "Internal server error", unless `exposeDetails`. Never throws.
@@ -281,6 +320,24 @@ export function createFormatError(exposeDetails: boolean) {
         ...(original.retryAfterMs === undefined
           ? {}
           : { retryAfterSeconds: Math.max(1, Math.ceil(original.retryAfterMs / 1000)) }),
+      });
+    }
+    if (original instanceof WebhookUrlError) {
+      return withCode(formatted, original.message, {
+        code: GatewayErrorCode.WEBHOOK_URL_REFUSED,
+        field: "url",
+        reason: original.reason,
+      });
+    }
+    if (original instanceof WebhookLimitError) {
+      return withCode(formatted, original.message, {
+        code: GatewayErrorCode.WEBHOOK_LIMIT,
+        limit: original.limit,
+      });
+    }
+    if (original instanceof WebhookStoreError) {
+      return withCode(formatted, "The webhook store could not be reached; try again later", {
+        code: GatewayErrorCode.WEBHOOK_STORE_UNAVAILABLE,
       });
     }
     if (original instanceof RecordDecodeError) {

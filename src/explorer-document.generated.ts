@@ -548,4 +548,74 @@ query Products {
 }
 `,
   },
+  {
+    path: "examples/15-live-status.graphql",
+    source: `# Manual 9.5 Events (6.5 QueryEventList, StatusEvent, DeleteEvent): what happened to the account's
+# certificates, without polling StatusCertificate. The gateway reads the provider's event queue
+# (every 30 s; 2 s on the sandbox) and adds its own EXPIRING warnings (30, 14 and 3 days before
+# expiry). CertificateEvents pages through the history, newest first; WatchCertificates streams
+# new events over WebSocket (graphql-ws on the same URL; give watchId for one certificate only);
+# CreateWebhook has them POSTed to your endpoint, signed with the secret it answers once;
+# WebhookDeliveries shows how each delivery went.
+# Next: on REQUEST_SUCCESSFUL download the chain (07); on EXPIRING renew (10).
+query CertificateEvents($first: Int = 20, $after: String, $types: [CertificateEventType!]) {
+  certificateEvents(first: $first, after: $after, filter: { types: $types }) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    nodes {
+      id
+      type
+      date
+      info
+      certificate {
+        id
+        status
+        commonName
+      }
+    }
+  }
+}
+
+subscription WatchCertificates($watchId: ID) {
+  certificateUpdated(id: $watchId) {
+    id
+    type
+    date
+    certificate {
+      id
+      status
+      expiresAt
+    }
+  }
+}
+
+mutation CreateWebhook($webhookUrl: String!, $types: [CertificateEventType!]) {
+  createWebhook(url: $webhookUrl, events: $types) {
+    secret
+    webhook {
+      id
+      url
+      events
+    }
+  }
+}
+
+query WebhookDeliveries($webhookId: ID!) {
+  webhookDeliveries(webhookId: $webhookId, first: 20) {
+    nodes {
+      eventId
+      eventType
+      state
+      attempts
+      lastStatus
+      lastError
+      nextAttemptAt
+    }
+  }
+}
+`,
+  },
 ];

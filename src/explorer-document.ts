@@ -60,6 +60,8 @@ export const EXPLORER_VARIABLES = {
   id: "paste a certificate id here",
   orderId: "paste an order id here",
   dcvToken: "paste the dcvToken of GenerateDcvToken here",
+  webhookUrl: "https://hooks.example.com/rrpproxy",
+  webhookId: "paste the id CreateWebhook answered here",
   contact: {
     type: "TECH",
     firstName: "Ada",

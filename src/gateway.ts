@@ -3,8 +3,10 @@
  * the idempotency store, the schema, Apollo Server and the HTTP front. Nothing imports this module
  * except `main.ts` and test helpers.
  */
+import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import { type AddressInfo } from "node:net";
+import { hostname } from "node:os";
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginCacheControl } from "@apollo/server/plugin/cacheControl";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
@@ -24,7 +26,7 @@ import {
 import { buildGatewaySchema } from "./build-schema";
 import { createCache, type GatewayCache } from "./cache";
 import { type Config } from "./config";
-import { type Context, createContext } from "./context";
+import { type Context, createContext, createLiveServices } from "./context";
 import { createFormatError } from "./errors";
 import { EXPLORER_DOCUMENT, EXPLORER_VARIABLES } from "./explorer-document";
 import { answerClientError, createHttpHandler, type ReadinessReport } from "./http-handler";
@@ -33,6 +35,18 @@ import {
   createRedisIdempotencyStore,
   type IdempotencyStore,
 } from "./idempotency";
+import { createMemoryEventBus, createRedisEventBus } from "./live/event-bus";
+import {
+  createMemoryEventClaims,
+  createRedisEventClaims,
+  DEFAULT_DONE_TTL_MS,
+} from "./live/event-claims";
+import { createMemoryEventLog, createRedisEventLog } from "./live/event-log";
+import { createEventPipeline } from "./live/event-pipeline";
+import { createEventPoller, type EventPoller, type PollResult } from "./live/event-poller";
+import { createMemoryLease, createRedisLease } from "./live/lease";
+import { type EventBus, type EventClaims, type EventLog, type Lease } from "./live/types";
+import { createWebhookService, type ManagedWebhookService } from "./live/webhooks";
 import {
   createLogger,
   createRequestLogPlugin,
@@ -55,6 +69,11 @@ import {
   withBackoff,
 } from "./rate-limit";
 import { startSandbox, type SandboxHandle } from "./sandbox/server";
+import {
+  attachSubscriptionServer,
+  createHttpSubscriptionGuard,
+  type SubscriptionServer,
+} from "./subscription-server";
 import { createTracing } from "./tracing";
 import { createCircuitBreaker } from "./upstream/circuit-breaker";
 import { createUpstreamClient, type UpstreamClient } from "./upstream/client";
@@ -70,6 +89,10 @@ export interface Gateway {
   readonly cache: GatewayCache;
   /** Prometheus metrics of this process (served on `/metrics`). */
   readonly metrics: GatewayMetrics;
+  /** Live status: the event poller, the event bus and the webhook worker of this replica. */
+  readonly events: GatewayEvents;
+  /** The WebSocket endpoint of subscriptions; `undefined` with `GATEWAY_WS_MAX_CONNECTIONS=0`. */
+  readonly subscriptions: SubscriptionServer | undefined;
   /**
    * Stops accepting, lets in-flight requests finish (bounded), closes the pool, the stores (the
    * Redis connection) and the sandbox.
@@ -77,8 +100,38 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-/** The context of a request as Apollo sees it: the resolvers' `Context` and the caller's scopes. */
-type GatewayContext = Context & { readonly scopes: readonly Scope[] };
+/** The live-status parts of a running gateway (see `Gateway.events`). */
+export interface GatewayEvents {
+  /**
+   * The poller of the configured upstream account; `undefined` with `GATEWAY_EVENTS_POLL_MS=0`.
+   * Every replica runs one; only the holder of the account's lease polls.
+   */
+  readonly poller: EventPoller | undefined;
+  /**
+   * Runs one poll now (joining one under way) instead of waiting for the interval; `undefined`
+   * without a poller. Never rejects.
+   */
+  pollOnce(): Promise<PollResult | undefined>;
+  /** Resolves once this replica's event-bus subscriptions hear events (Redis SUBSCRIBE done). */
+  ready(): Promise<void>;
+  /** The webhook service; `deliverDue()` attempts what is due now. */
+  readonly webhooks: ManagedWebhookService;
+}
+
+/** An admitted caller: authenticated, within its rate limit, with the client it calls with. */
+interface Caller {
+  readonly scopes: readonly Scope[];
+  /** What rate limits count under. */
+  readonly rateKey: string;
+  /** The upstream login its calls are made as. */
+  readonly account: string;
+  /** Who owns its webhooks: the key's name, `open`, or `account:<tag>` in pass-through. */
+  readonly owner: string;
+  readonly client: UpstreamClient;
+}
+
+/** The context of a request as Apollo sees it: the resolvers' `Context`, scopes and the caller. */
+type GatewayContext = Context & { readonly scopes: readonly Scope[]; readonly caller: Caller };
 
 /** Seams for tests and embedding: everything here has a production default. */
 export interface GatewayOverrides {
@@ -204,35 +257,61 @@ export async function createGateway(
     },
   });
   const authenticate = createAuthenticator(config.auth);
-  const contextFor = async (auth: AuthResult): Promise<GatewayContext> => {
-    if (auth.kind === "denied") {
-      throw auth.error;
-    }
-    const decision = await rateLimiter.hit(auth.rateKey);
+  const live = createLiveStores(config, cache, logger);
+  const liveServices = createLiveServices({
+    log: live.log,
+    webhooks: live.webhooks,
+    bus: live.bus,
+  });
+  const hitRateLimit = async (rateKey: string): Promise<void> => {
+    const decision = await rateLimiter.hit(rateKey);
     if (!decision.allowed) {
       throw new RateLimitedError(decision);
     }
-    let client = upstream;
-    let account = config.upstream.login;
+  };
+  /** Authenticated, within its rate limit, pass-through credentials verified; else throws. */
+  const admit = async (auth: AuthResult): Promise<Caller> => {
+    if (auth.kind === "denied") {
+      throw auth.error;
+    }
+    await hitRateLimit(auth.rateKey);
     if (auth.kind === "passthrough") {
       // Before anything is served: the store holds this login's records under its name.
       await verifier.verify(auth.login, auth.password);
-      client = withPassthroughAuth(clientFor(auth.login, auth.password, false), auth, verifier);
-      account = auth.login;
+      return {
+        scopes: auth.scopes,
+        rateKey: auth.rateKey,
+        account: auth.login,
+        owner: auth.rateKey,
+        client: withPassthroughAuth(clientFor(auth.login, auth.password, false), auth, verifier),
+      };
     }
-    // Apollo copies the context per operation: the scopes travel as a property of it.
     return {
-      ...createContext({
-        upstream: client,
-        account,
-        cache,
-        idempotency,
-        settings: config.gateway,
-        observeBatchSize: metrics.observeBatchSize,
-      }),
       scopes: auth.scopes,
+      rateKey: auth.rateKey,
+      account: config.upstream.login,
+      owner: auth.kind === "key" ? auth.name : "open",
+      client: upstream,
     };
   };
+  /** A context with fresh loaders for `caller`. No I/O. */
+  const contextOf = (caller: Caller): GatewayContext => ({
+    ...createContext({
+      upstream: caller.client,
+      account: caller.account,
+      cache,
+      idempotency,
+      settings: config.gateway,
+      observeBatchSize: metrics.observeBatchSize,
+      live: liveServices,
+      owner: caller.owner,
+    }),
+    // Apollo copies the context per operation: the scopes travel as a property of it.
+    scopes: caller.scopes,
+    caller,
+  });
+  const contextFor = async (auth: AuthResult): Promise<GatewayContext> =>
+    contextOf(await admit(auth));
   const formatError = createFormatError(config.server.exposeErrorDetails);
   // Persisted queries live in the shared store, so a hash registered through one replica is
   // known to all. With CACHE_URL=off, Apollo keeps them in its own in-process LRU.
@@ -240,8 +319,18 @@ export async function createGateway(
 
   const httpServer: Server = createServer();
   const tracingPlugin = tracing.apolloPlugin<GatewayContext>();
+  const schema = await buildGatewaySchema();
+  const validationRules = [
+    createOperationGuardRule(),
+    ...createQueryLimitRules({
+      maxDepth: config.limits.maxDepth,
+      maxAliases: config.limits.maxAliases,
+      maxDirectives: config.limits.maxDirectives,
+      maxPageSize: config.gateway.maxPageSize,
+    }),
+  ];
   const apollo = new ApolloServer<GatewayContext>({
-    schema: await buildGatewaySchema(),
+    schema,
     formatError: (formatted, error) => withTokenLimitCode(formatError(formatted, error)),
     introspection: config.server.introspection,
     hideSchemaDetailsFromClientErrors: !config.server.suggestions,
@@ -252,15 +341,7 @@ export async function createGateway(
     stopOnTerminationSignals: false,
     allowBatchedHttpRequests: false,
     parseOptions: { maxTokens: config.limits.maxTokens },
-    validationRules: [
-      createOperationGuardRule(),
-      ...createQueryLimitRules({
-        maxDepth: config.limits.maxDepth,
-        maxAliases: config.limits.maxAliases,
-        maxDirectives: config.limits.maxDirectives,
-        maxPageSize: config.gateway.maxPageSize,
-      }),
-    ],
+    validationRules,
     persistedQueries: persistedQueriesStore
       ? { cache: new KeyvAdapter(persistedQueriesStore) }
       : undefined,
@@ -274,6 +355,8 @@ export async function createGateway(
         httpServer,
         stopGracePeriodMillis: config.server.shutdownGraceMs,
       }),
+      // Subscriptions are served over WebSocket (below), never run as an HTTP query.
+      createHttpSubscriptionGuard<GatewayContext>(),
       // Scopes first: a caller without the scope learns nothing about the operation's cost.
       createScopePlugin<GatewayContext>(context => context.scopes),
       createCostLimitPlugin<GatewayContext>({
@@ -337,6 +420,33 @@ export async function createGateway(
     }),
   );
 
+  // Same port and path as HTTP: the WebSocket upgrade of /graphql.
+  const subscriptions =
+    config.subscriptions.maxConnections > 0
+      ? attachSubscriptionServer<Caller, GatewayContext>({
+          httpServer,
+          schema,
+          path: "/graphql",
+          connect: authorization => admit(authenticate({ authorization })),
+          context: async caller => {
+            await hitRateLimit(caller.rateKey);
+            return contextOf(caller);
+          },
+          renew: context => contextOf(context.caller),
+          scopes: context => context.scopes,
+          validationRules,
+          suggestions: config.server.suggestions,
+          maxTokens: config.limits.maxTokens,
+          maxCost: config.limits.maxCost,
+          maxPageSize: config.gateway.maxPageSize,
+          formatError: (formatted, error) => withTokenLimitCode(formatError(formatted, error)),
+          cors: config.cors,
+          maxConnections: config.subscriptions.maxConnections,
+          maxPayloadBytes: config.limits.maxBodyBytes,
+          logger,
+        })
+      : undefined;
+
   try {
     await new Promise<void>((resolve, reject) => {
       httpServer.once("error", reject);
@@ -346,7 +456,9 @@ export async function createGateway(
       });
     });
   } catch (error) {
+    await subscriptions?.stop();
     await apollo.stop();
+    await live.close();
     await upstream.close();
     await idempotency.close();
     await cache.close();
@@ -355,6 +467,30 @@ export async function createGateway(
     await settledWithin(tracing.shutdown(), TRACING_FLUSH_MS);
     throw error;
   }
+
+  // One poller per replica for the configured account; only the lease holder polls.
+  const poller =
+    config.events.pollMs > 0
+      ? createEventPoller({
+          account: config.upstream.login,
+          upstream,
+          pipeline: live.pipeline,
+          lease: live.lease,
+          holder: `${hostname()}:${process.pid}:${randomUUID()}`,
+          intervalMs: config.events.pollMs,
+          leaseTtlMs: config.events.leaseMs,
+          expiry:
+            config.events.expiryThresholdsDays.length > 0
+              ? {
+                  thresholdsDays: config.events.expiryThresholdsDays,
+                  scanIntervalMs: config.events.expiryScanMs,
+                }
+              : undefined,
+          logger: logger.child({ component: "event-poller" }),
+        })
+      : undefined;
+  poller?.start();
+  live.webhooks.start();
 
   const address = httpServer.address() as AddressInfo;
   const host = /^(0\.0\.0\.0|::)$/.test(config.server.host) ? "localhost" : config.server.host;
@@ -365,10 +501,21 @@ export async function createGateway(
     upstream,
     cache,
     metrics,
+    events: {
+      poller,
+      pollOnce: async () => poller?.pollOnce(),
+      ready: () => liveServices.ready(),
+      webhooks: live.webhooks,
+    },
+    subscriptions,
     stop: () => {
       stopping ??= (async () => {
         const graceEnds = performance.now() + config.server.shutdownGraceMs;
         const graceLeft = (): number => Math.max(0, graceEnds - performance.now());
+        // WebSockets first (closed with 1001: clients reconnect elsewhere), then the poller
+        // (waits for a poll under way and releases the lease, so another replica takes over).
+        await subscriptions?.stop();
+        await settledWithin(poller?.stop() ?? Promise.resolve(), graceLeft());
         // The drain plugin stops accepting and waits for in-flight requests, at most the grace
         // period; then it closes their connections.
         await apollo.stop();
@@ -380,8 +527,11 @@ export async function createGateway(
           await settledWithin(pool.close(), graceLeft());
           await pool.destroy().catch(() => undefined);
         }
+        // Webhook attempts under way finish within what is left of the grace period (at least
+        // 2 s); then the live stores, before Redis closes. A delivery cut off is attempted again.
+        await settledWithin(live.close(), Math.max(graceLeft(), 2_000));
         await idempotency.close();
-        // After the idempotency store: the Redis one uses the cache's connection.
+        // After the idempotency store and the live stores: they use the cache's connection.
         await cache.close();
         await sandbox?.stop();
         // Last: exports the spans of the requests drained above.
@@ -411,4 +561,77 @@ async function settledWithin(promise: Promise<unknown>, ms: number): Promise<voi
 function createIdempotencyStore(cache: GatewayCache): IdempotencyStore {
   const redis = cache.redis();
   return redis ? createRedisIdempotencyStore(redis) : createMemoryIdempotencyStore();
+}
+
+/** The live-status stores of one gateway and what is built on them. */
+interface LiveStores {
+  readonly log: EventLog;
+  readonly claims: EventClaims;
+  readonly lease: Lease;
+  readonly bus: EventBus & { ready?(): Promise<void> };
+  readonly webhooks: ManagedWebhookService;
+  readonly pipeline: ReturnType<typeof createEventPipeline>;
+  /** Stops the webhook worker and closes the bus and the log (not the Redis connection). */
+  close(): Promise<void>;
+}
+
+/**
+ * Events, claims, the poller's lease, the bus and webhooks go where the cache is: in the shared
+ * Redis when there is one, so the replicas poll once, process each event once and hear each
+ * other's events; else in this process's memory (one replica).
+ */
+function createLiveStores(config: Config, cache: GatewayCache, logger: Logger): LiveStores {
+  const redis = cache.redisConnection();
+  const report =
+    (what: string) =>
+    (error: Error): void =>
+      logger.warn({ err: error, live: what }, `${what} failed`);
+  const log = redis
+    ? createRedisEventLog(redis, {
+        maxPerAccount: config.events.logMaxPerAccount,
+        onError: report("event log"),
+      })
+    : createMemoryEventLog({ maxPerAccount: config.events.logMaxPerAccount });
+  // Expiry warnings are deduplicated by their claims: remembered past the largest threshold.
+  const doneTtlMs = Math.max(
+    DEFAULT_DONE_TTL_MS,
+    (Math.max(0, ...config.events.expiryThresholdsDays) + 1) * 86_400_000,
+  );
+  const claims = redis
+    ? createRedisEventClaims(redis, { doneTtlMs, onError: report("event claims") })
+    : createMemoryEventClaims({ doneTtlMs });
+  const lease = redis
+    ? createRedisLease(redis, { onError: report("poller lease") })
+    : createMemoryLease();
+  const bus = redis
+    ? createRedisEventBus(redis, { onError: report("event bus") })
+    : createMemoryEventBus({ onError: report("event listener") });
+  const webhooks = createWebhookService({
+    redis,
+    allowPrivateTargets: config.webhooks.allowPrivateTargets,
+    timeoutMs: config.webhooks.timeoutMs,
+    onError: (error, operation) =>
+      logger.warn({ err: error, webhooks: operation }, `webhook ${operation} failed`),
+  });
+  const pipeline = createEventPipeline({
+    cache,
+    log,
+    claims,
+    bus,
+    webhooks,
+    onError: report("event claim release"),
+  });
+  return {
+    log,
+    claims,
+    lease,
+    bus,
+    webhooks,
+    pipeline,
+    close: async () => {
+      await webhooks.stop();
+      await bus.close();
+      await log.close();
+    },
+  };
 }

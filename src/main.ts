@@ -5,6 +5,17 @@ import { createGateway } from "./gateway";
 async function main(): Promise<void> {
   const config = loadConfig();
   const gateway = await createGateway(config);
+  // Before "ready" is printed: whoever waits for it may signal at once, and a signal that comes
+  // before a listener exists kills the process with nothing stopped.
+  const shutdown = (signal: string): void => {
+    console.log(`${signal} received: finishing in-flight requests, then stopping.`);
+    gateway.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once("SIGTERM", () => shutdown("SIGTERM"));
+  process.once("SIGINT", () => shutdown("SIGINT"));
   if (gateway.sandbox) {
     const account = config.sandbox.accounts[0];
     console.log(
@@ -18,16 +29,6 @@ async function main(): Promise<void> {
   if (config.server.explorer) {
     console.log(`Open ${gateway.url} in a browser to explore the API in Apollo Sandbox.`);
   }
-
-  const shutdown = (signal: string): void => {
-    console.log(`${signal} received: finishing in-flight requests, then stopping.`);
-    gateway.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once("SIGTERM", () => shutdown("SIGTERM"));
-  process.once("SIGINT", () => shutdown("SIGINT"));
 }
 
 main().catch((error: unknown) => {

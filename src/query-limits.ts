@@ -466,36 +466,71 @@ export interface CostLimitOptions extends CostOptions {
 export function createCostLimitPlugin<TContext extends BaseContext>(
   options: CostLimitOptions = {},
 ): ApolloServerPlugin<TContext> {
-  const maxCost = options.maxCost ?? QUERY_LIMIT_DEFAULTS.maxCost;
-  const maxPageSize = options.maxPageSize ?? QUERY_LIMIT_DEFAULTS.maxPageSize;
+  // Documents come from Apollo's document store: the same object for the same query text. An
+  // operation that passed with the same variables passes again; only passes are remembered (a
+  // refused one is answered with a fresh error, and is rare).
+  const passed = new WeakMap<DocumentNode, Set<string>>();
   return {
     requestDidStart() {
       return Promise.resolve({
         didResolveOperation(requestContext) {
           const { document, operationName, request, schema } = requestContext;
-          const analysis = analyzeOperation(document, operationName, request.variables, schema, {
-            defaultListSize: options.defaultListSize,
-            maxPageSize,
-          });
-          const [tooLarge] = analysis.pageSizeViolations;
-          if (tooLarge !== undefined) {
-            return Promise.reject(pageSizeError(tooLarge, maxPageSize));
+          const key = `${operationName ?? ""}\u0000${JSON.stringify(request.variables ?? {})}`;
+          const known = passed.get(document);
+          if (known?.has(key)) {
+            return Promise.resolve();
           }
-          if (analysis.cost > maxCost) {
-            return Promise.reject(
-              new QueryLimitError(
-                QUERY_LIMIT_CODES.cost,
-                `The operation would cost about ${analysis.cost} (fields times list sizes); at most ` +
-                  `${maxCost} is allowed. Ask for smaller pages (first) or fewer fields.`,
-                { limit: maxCost, actual: analysis.cost, cost: analysis.cost },
-              ),
-            );
+          const error = checkCost(document, operationName, request.variables, schema, options);
+          if (error) {
+            return Promise.reject(error);
           }
+          const keys = known ?? new Set<string>();
+          if (keys.size >= PASSED_VARIABLES_KEPT) {
+            keys.clear();
+          }
+          keys.add(key);
+          passed.set(document, keys);
           return Promise.resolve();
         },
       });
     },
   };
+}
+
+/** Variable sets remembered per document as within the limits (see `createCostLimitPlugin`). */
+const PASSED_VARIABLES_KEPT = 64;
+
+/**
+ * What `createCostLimitPlugin` checks, for transports without Apollo's plugins (subscriptions
+ * over WebSocket): the `QueryLimitError` for a `first` out of range (`BAD_USER_INPUT`) or a cost
+ * over `maxCost` (`COST_LIMIT`), else `undefined`. Pure; never throws.
+ */
+export function checkCost(
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Readonly<Record<string, unknown>> | null | undefined,
+  schema: GraphQLSchema,
+  options: CostLimitOptions = {},
+): QueryLimitError | undefined {
+  const maxCost = options.maxCost ?? QUERY_LIMIT_DEFAULTS.maxCost;
+  const maxPageSize = options.maxPageSize ?? QUERY_LIMIT_DEFAULTS.maxPageSize;
+  const analysis = analyzeOperation(document, operationName, variables, schema, {
+    defaultListSize: options.defaultListSize,
+    maxPageSize,
+  });
+  const [tooLarge] = analysis.pageSizeViolations;
+  if (tooLarge !== undefined) {
+    return pageSizeError(tooLarge, maxPageSize);
+  }
+  if (analysis.cost > maxCost) {
+    return new QueryLimitError(
+      QUERY_LIMIT_CODES.cost,
+      `The operation would cost about ${analysis.cost} (fields times list sizes); at most ` +
+        `${maxCost} is allowed. Ask for smaller pages (first) or fewer fields.`,
+      { limit: maxCost, actual: analysis.cost, cost: analysis.cost },
+    );
+  }
+  return undefined;
 }
 
 /**

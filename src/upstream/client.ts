@@ -62,7 +62,7 @@ export const CLIENT_DEFAULTS = Object.freeze({
   session: false,
   timeoutMs: 30_000,
   orderTimeoutMs: 300_000,
-  connections: 8,
+  connections: 64,
   retries: 2,
   retryBaseMs: 200,
 });

@@ -46,7 +46,8 @@ export interface TestGatewayOptions {
 /**
  * Starts a sandbox on port 0 (or uses `options.attachTo`) and a gateway on port 0 pointed at it,
  * through the same `loadConfig` path as production. The cache is off unless `env.CACHE_URL` says
- * otherwise, so one test's reads cannot hide another's upstream calls. Stop it in `afterAll`.
+ * otherwise, so one test's reads cannot hide another's upstream calls, and so is the event poller
+ * unless `env.GATEWAY_EVENTS_POLL_MS` says otherwise. Stop it in `afterAll`.
  */
 export async function startTestGateway(
   env: Record<string, string> = {},
@@ -80,6 +81,8 @@ export async function startTestGateway(
     RRPPROXY_RETRY_BASE_MS: "5",
     RRPPROXY_TIMEOUT_MS: "5000",
     RRPPROXY_ORDER_TIMEOUT_MS: "10000",
+    // No event poller unless a test is about events: its calls would show in sandbox.calls.
+    GATEWAY_EVENTS_POLL_MS: "0",
     ...env,
   });
   let gateway: Gateway;

@@ -222,7 +222,9 @@ describe("Query.certificate and Query.certificates", () => {
       // One list of active certificates, read once and shared by the pages (a list page is cached
       // only with a store; the helper's cache is off, so one read per page here).
       expect(
-        gateway.sandbox.callsTo("QueryCertificateList").every(c => c.params.status?.toUpperCase() === "ACTIVE"),
+        gateway.sandbox
+          .callsTo("QueryCertificateList")
+          .every(c => c.params.status?.toUpperCase() === "ACTIVE"),
       ).toBe(true);
       expect(gateway.sandbox.callsTo("StatusCertificate")).toEqual([]);
     });

@@ -39,8 +39,8 @@ const TECH = {
 };
 
 describe("examples/", () => {
-  it("holds the fourteen workflows, each a named operation with a manual section and a next step", () => {
-    expect(exampleNames).toHaveLength(14);
+  it("holds the fifteen workflows, each a named operation with a manual section and a next step", () => {
+    expect(exampleNames).toHaveLength(15);
     const operationNames: string[] = [];
     for (const name of exampleNames) {
       const source = readFileSync(join(EXAMPLES_DIR, name), "utf8");

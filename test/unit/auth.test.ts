@@ -307,9 +307,11 @@ describe("ROOT_FIELD_SCOPES", () => {
   it("names every root field of the schema", () => {
     const queryFields = Object.keys(schema.getQueryType()?.getFields() ?? {}).sort();
     const mutationFields = Object.keys(schema.getMutationType()?.getFields() ?? {}).sort();
+    const subscriptionFields = Object.keys(schema.getSubscriptionType()?.getFields() ?? {}).sort();
 
     expect(Object.keys(ROOT_FIELD_SCOPES.Query).sort()).toEqual(queryFields);
     expect(Object.keys(ROOT_FIELD_SCOPES.Mutation).sort()).toEqual(mutationFields);
+    expect(Object.keys(ROOT_FIELD_SCOPES.Subscription).sort()).toEqual(subscriptionFields);
   });
 
   it.each<[string, Scope]>([
@@ -321,8 +323,17 @@ describe("ROOT_FIELD_SCOPES", () => {
     ["revokeCertificate", "manage"],
     ["cancelCertificateOrder", "manage"],
     ["revokeCertificateOrder", "manage"],
+    ["createWebhook", "read"],
+    ["deleteWebhook", "read"],
   ])("requires %s to have %s", (field, scope) => {
     expect(requiredScope(OperationTypeNode.MUTATION, field)).toBe(scope);
+  });
+
+  it("requires read for the certificate subscription and the webhook queries", () => {
+    expect(requiredScope(OperationTypeNode.SUBSCRIPTION, "certificateUpdated")).toBe("read");
+    expect(requiredScope(OperationTypeNode.QUERY, "certificateEvents")).toBe("read");
+    expect(requiredScope(OperationTypeNode.QUERY, "webhooks")).toBe("read");
+    expect(requiredScope(OperationTypeNode.QUERY, "webhookDeliveries")).toBe("read");
   });
 
   it("requires read for every query, quotes and checks included, and fails closed", () => {

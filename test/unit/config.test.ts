@@ -351,3 +351,85 @@ describe("loadConfig result", () => {
     expect(Object.isFrozen(DEFAULTS)).toBe(true);
   });
 });
+
+describe("loadConfig live status", () => {
+  it("polls every 2 s on the embedded sandbox and every 30 s against a remote upstream", () => {
+    expect(loadConfig({}).events).toEqual({
+      pollMs: 2_000,
+      leaseMs: 6_000,
+      logMaxPerAccount: 10_000,
+      expiryThresholdsDays: [30, 14, 3],
+      expiryScanMs: 3_600_000,
+    });
+    expect(loadConfig(REMOTE).events).toMatchObject({ pollMs: 30_000, leaseMs: 90_000 });
+    expect(loadConfig({}).webhooks).toEqual({ allowPrivateTargets: false, timeoutMs: 10_000 });
+    expect(loadConfig({}).subscriptions).toEqual({ maxConnections: 1000 });
+  });
+
+  it("reads the poll interval, lease, history size, thresholds and webhook settings", () => {
+    const config = loadConfig({
+      ...REMOTE,
+      GATEWAY_EVENTS_POLL_MS: "250",
+      GATEWAY_EVENTS_LEASE_MS: "5000",
+      GATEWAY_EVENT_LOG_MAX: "50",
+      GATEWAY_EXPIRY_THRESHOLDS_DAYS: " 7, 60 ,1",
+      GATEWAY_EXPIRY_SCAN_MS: "60000",
+      GATEWAY_WEBHOOK_ALLOW_PRIVATE: "on",
+      GATEWAY_WEBHOOK_TIMEOUT_MS: "2000",
+      GATEWAY_WS_MAX_CONNECTIONS: "0",
+    });
+
+    expect(config.events).toEqual({
+      pollMs: 250,
+      leaseMs: 5_000,
+      logMaxPerAccount: 50,
+      expiryThresholdsDays: [60, 7, 1],
+      expiryScanMs: 60_000,
+    });
+    expect(config.webhooks).toEqual({ allowPrivateTargets: true, timeoutMs: 2_000 });
+    expect(config.subscriptions.maxConnections).toBe(0);
+  });
+
+  it("switches the poller off with 0 and the expiry watch off with off", () => {
+    const config = loadConfig({
+      GATEWAY_EVENTS_POLL_MS: "0",
+      GATEWAY_EXPIRY_THRESHOLDS_DAYS: "off",
+    });
+
+    expect(config.events.pollMs).toBe(0);
+    expect(config.events.leaseMs).toBe(6_000);
+    expect(config.events.expiryThresholdsDays).toEqual([]);
+  });
+
+  it("reports every bad live-status setting at once", () => {
+    const error = problemsOf({
+      GATEWAY_EVENTS_POLL_MS: "5",
+      GATEWAY_EXPIRY_THRESHOLDS_DAYS: "30,14,14",
+      GATEWAY_EVENT_LOG_MAX: "0",
+      GATEWAY_WEBHOOK_ALLOW_PRIVATE: "maybe",
+      GATEWAY_WS_MAX_CONNECTIONS: "-1",
+    });
+
+    expect(error.problems).toEqual([
+      expect.stringContaining("GATEWAY_EVENTS_POLL_MS must be 0 (no poller)"),
+      expect.stringContaining("GATEWAY_EVENT_LOG_MAX"),
+      expect.stringContaining("GATEWAY_EXPIRY_THRESHOLDS_DAYS must be distinct whole days"),
+      expect.stringContaining("GATEWAY_WEBHOOK_ALLOW_PRIVATE"),
+      expect.stringContaining("GATEWAY_WS_MAX_CONNECTIONS"),
+    ]);
+  });
+
+  it("refuses thresholds that are not whole days from 1 to 3650", () => {
+    for (const text of ["0", "30,x", "4000", "1.5", "30,,3"]) {
+      expect(problemsOf({ GATEWAY_EXPIRY_THRESHOLDS_DAYS: text }).problems).toEqual([
+        expect.stringContaining("GATEWAY_EXPIRY_THRESHOLDS_DAYS"),
+      ]);
+    }
+  });
+
+  it("refuses a lease no longer than the poll interval", () => {
+    expect(
+      problemsOf({ GATEWAY_EVENTS_POLL_MS: "5000", GATEWAY_EVENTS_LEASE_MS: "5000" }).problems,
+    ).toEqual([expect.stringContaining("must be longer than GATEWAY_EVENTS_POLL_MS")]);
+  });
+});

@@ -2,13 +2,16 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ApolloServerErrorCode } from "@apollo/server/errors";
 import { AuthenticationError, ForbiddenError } from "../../src/auth";
-import { GatewayErrorCode } from "../../src/errors";
+import { GatewayErrorCode, SubscriberTooSlowError } from "../../src/errors";
 import {
   IdempotencyConflictError,
   IdempotencyInProgressError,
   IdempotencyOutcomeUnknownError,
   IdempotencyUnavailableError,
 } from "../../src/idempotency";
+import { WebhookStoreError } from "../../src/live/webhook-store";
+import { WebhookUrlError } from "../../src/live/webhook-target";
+import { WebhookLimitError } from "../../src/live/webhooks";
 import { OPERATION_LIMIT_CODE } from "../../src/operation-guard";
 import { QUERY_LIMIT_CODES } from "../../src/query-limits";
 import { RateLimitedError, UpstreamAbuseLockError } from "../../src/rate-limit";
@@ -53,6 +56,10 @@ describe("GatewayErrorCode", () => {
       new IdempotencyUnavailableError("closed").code,
       new IdempotencyInProgressError("orderCertificate").code,
       new IdempotencyOutcomeUnknownError("orderCertificate", 0).code,
+      new WebhookUrlError("scheme", "use https").code,
+      new WebhookLimitError(20).code,
+      new WebhookStoreError("down").code,
+      new SubscriberTooSlowError(1).extensions.code,
     ];
 
     expect(codes.filter(code => typeof code !== "string" || !ALL.has(code))).toEqual([]);
@@ -66,6 +73,17 @@ describe("GatewayErrorCode", () => {
     ].map(match => match[1]!);
 
     expect(codes.length).toBeGreaterThanOrEqual(5);
+    expect(codes.filter(code => !ALL.has(code))).toEqual([]);
+  });
+
+  it("holds every code the WebSocket endpoint answers with", () => {
+    const source = readFileSync(join(ROOT, "src", "subscription-server.ts"), "utf8");
+    // Every SCREAMING_SNAKE string literal of the module is a code it sets or compares with.
+    const codes = [...source.matchAll(/"([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{6,})"/g)].map(
+      match => match[1]!,
+    );
+
+    expect(codes.length).toBeGreaterThanOrEqual(8);
     expect(codes.filter(code => !ALL.has(code))).toEqual([]);
   });
 

@@ -50,7 +50,7 @@ describe("schema/schema.graphql", () => {
         type =>
           isObjectType(type) || isEnumType(type) || isInputObjectType(type) || isScalarType(type),
       )
-      .filter(type => !["Query", "Mutation"].includes(type.name))
+      .filter(type => !["Query", "Mutation", "Subscription"].includes(type.name))
       .filter(type => !type.description)
       .map(type => type.name);
 
@@ -61,6 +61,7 @@ describe("schema/schema.graphql", () => {
     const fields = [
       ...Object.values(schema.getQueryType()?.getFields() ?? {}),
       ...Object.values(schema.getMutationType()?.getFields() ?? {}),
+      ...Object.values(schema.getSubscriptionType()?.getFields() ?? {}),
     ];
 
     expect(fields.filter(field => !field.description).map(field => field.name)).toEqual([]);

@@ -1,0 +1,46 @@
+import { Args, Ctx, FieldResolver, Resolver, Root } from "type-graphql";
+import { CertificateEventConnection } from "../schema/certificate-event-connection.type";
+import { type CertificateEvent } from "../schema/certificate-event.type";
+import { CertificateHistoryArgs } from "../schema/certificate-history.args";
+import { Certificate } from "../schema/certificate.type";
+import { type Context } from "../src/context";
+import { BadUserInputError } from "../src/errors";
+import { toCertificateEvent, toPageRecord } from "./live-mappers";
+import { type CertificateRef, type ConnectionShape, toConnection, toPageRequest } from "./mappers";
+
+/**
+ * `Certificate.events`: a field of Certificate kept apart from `CertificateResolver` because it
+ * reads the gateway's event history, not the upstream (type-graphql merges the field resolvers
+ * of every class for one type).
+ */
+@Resolver(_of => Certificate)
+export class CertificateHistoryResolver {
+  @FieldResolver(_returns => CertificateEventConnection, {
+    description: "What happened to this certificate, newest first (see Query.certificateEvents)",
+  })
+  async events(
+    @Root() certificate: CertificateRef,
+    @Args(_type => CertificateHistoryArgs) args: CertificateHistoryArgs,
+    @Ctx() ctx: Context,
+  ): Promise<ConnectionShape<CertificateEvent>> {
+    const request = toPageRequest(args, ctx.settings.maxPageSize);
+    if (Array.isArray(request)) {
+      throw new BadUserInputError(request);
+    }
+    const page = await ctx.live.events.list(
+      ctx.account,
+      {
+        certificateId: certificate.id,
+        ...(args.types && args.types.length > 0 ? { types: args.types } : {}),
+      },
+      request.offset,
+      request.size,
+    );
+    return toConnection(
+      toPageRecord(page, request.offset, request.size),
+      request.offset,
+      request.size,
+      toCertificateEvent,
+    );
+  }
+}
