@@ -12,6 +12,7 @@
  * - lists: `gw:v1:<namespace>:<account tag>:<list generation>:<query key>`
  * - list generation: `gw:v1:listgen:<account tag>` (a random token; replaced on every mutation)
  * - persisted queries: `gw:v1:apq:<Apollo's key>`
+ * - whole responses (Apollo's response cache): `gw:v1:resp:<its key>`
  *
  * The account tag is the first 16 hex digits of sha256(login), so no login appears in clear in
  * the store (`accountTag`). It hides the login from a casual `KEYS`, not from someone who can
@@ -62,8 +63,11 @@ export interface CacheCounters {
   invalidations: number;
 }
 
-/** What `stats()` reports under `byNamespace`: the record namespaces and Apollo's `apq`. */
-export type CacheStatsNamespace = CacheNamespace | "apq";
+/**
+ * What `stats()` reports under `byNamespace`: the record namespaces, Apollo's `apq` and the
+ * whole-response cache (`response`).
+ */
+export type CacheStatsNamespace = CacheNamespace | "apq" | "response";
 
 /** A snapshot of the counters. */
 export interface CacheStats {
@@ -171,6 +175,19 @@ export interface GatewayCache {
    * and a lost write, never an error. `undefined` when the cache is off.
    */
   keyv(): Keyv | undefined;
+  /**
+   * The Keyv of whole cached responses (Apollo's response cache plugin, through `KeyvAdapter`):
+   * same store, keys under `gw:v1:resp:`, same timeouts and failure rules as `keyv()`.
+   * `undefined` when the cache is off.
+   */
+  responseKeyv(): Keyv | undefined;
+  /**
+   * The account's list generation (created when there is none): it changes with every mutation
+   * of the account and every upstream event processed for it, on every replica, so a key that
+   * contains it is never served after such a change. `undefined` when the store failed or the
+   * cache is off: then nothing keyed by it may be read or written.
+   */
+  listGeneration(account: string): Promise<string | undefined>;
   /** The Redis client for atomic claims (see `RedisLikeClient`); `undefined` unless `redis`. */
   redis(): RedisLikeClient | undefined;
   /**
@@ -296,6 +313,7 @@ const isList = (namespace: CacheNamespace): boolean => LIST_NAMESPACES.includes(
 class StoreCache implements GatewayCache {
   private readonly data: Keyv;
   private readonly apq: Keyv;
+  private readonly responses: Keyv;
   private readonly inflight = new Map<string, Flight>();
   /** Generations being created, by account tag (see `generation`). */
   private readonly creatingGeneration = new Map<string, Promise<string | undefined>>();
@@ -319,6 +337,24 @@ class StoreCache implements GatewayCache {
     this.apq = new Keyv({
       store: new GuardedStore(store, `${KEY_PREFIX}:apq:`, (operation, task) =>
         this.guard(operation, "apq", task),
+      ),
+      namespace: undefined,
+      useKeyPrefix: false,
+    });
+    const responseCounters = context.counters.response;
+    this.responses = new Keyv({
+      store: new GuardedStore(
+        store,
+        `${KEY_PREFIX}:resp:`,
+        (operation, task) => this.guard(operation, "response", task),
+        {
+          get: hit => {
+            responseCounters[hit ? "hits" : "misses"] += 1;
+          },
+          set: () => {
+            responseCounters.sets += 1;
+          },
+        },
       ),
       namespace: undefined,
       useKeyPrefix: false,
@@ -411,6 +447,14 @@ class StoreCache implements GatewayCache {
 
   keyv(): Keyv {
     return this.apq;
+  }
+
+  responseKeyv(): Keyv {
+    return this.responses;
+  }
+
+  listGeneration(account: string): Promise<string | undefined> {
+    return this.generation("certificateList", accountTag(account), true);
   }
 
   redis(): RedisLikeClient | undefined {
@@ -673,6 +717,14 @@ class OffCache implements GatewayCache {
     return undefined;
   }
 
+  responseKeyv(): undefined {
+    return undefined;
+  }
+
+  listGeneration(): Promise<undefined> {
+    return Promise.resolve(undefined);
+  }
+
   redis(): undefined {
     return undefined;
   }
@@ -759,11 +811,14 @@ class GuardedStore implements KeyvStoreAdapter {
       operation: CacheOperation,
       task: () => Promise<T>,
     ) => Promise<Outcome<T>>,
+    private readonly counters: { get?: (hit: boolean) => void; set?: () => void } = {},
   ) {}
 
   async get<Value>(key: string): Promise<StoredData<Value> | undefined> {
     const outcome = await this.guard("get", () => this.inner.get<Value>(this.prefix + key));
-    return outcome.ok ? outcome.value : undefined;
+    const value = outcome.ok ? outcome.value : undefined;
+    this.counters.get?.(value !== undefined);
+    return value;
   }
 
   async set(key: string, value: unknown, ttl?: number): Promise<boolean> {
@@ -771,6 +826,9 @@ class GuardedStore implements KeyvStoreAdapter {
     const outcome = await this.guard("set", async () => {
       await this.inner.set(this.prefix + key, value, ttlMs);
     });
+    if (outcome.ok) {
+      this.counters.set?.();
+    }
     return outcome.ok;
   }
 
@@ -881,7 +939,7 @@ function isEnvelope(value: unknown): value is Envelope {
 
 function emptyCounters(): Record<CacheStatsNamespace, CacheCounters> {
   const counters = {} as Record<CacheStatsNamespace, CacheCounters>;
-  for (const namespace of [...CACHE_NAMESPACES, "apq" as const]) {
+  for (const namespace of [...CACHE_NAMESPACES, "apq" as const, "response" as const]) {
     counters[namespace] = { hits: 0, misses: 0, errors: 0, sets: 0, invalidations: 0 };
   }
   return counters;
@@ -904,13 +962,36 @@ function snapshot(kind: Config["cache"]["kind"], context: Context): CacheStats {
 /** The tag of a serialised `Date`: `{"$date": "<ISO 8601>"}` (`null` for an invalid date). */
 const DATE_TAG = "$date";
 
-function replaceDates(this: unknown, key: string, value: unknown): unknown {
-  // JSON.stringify has already called Date#toJSON on `value`; the holder still has the Date.
-  const raw = (this as Record<string, unknown>)[key];
-  if (raw instanceof Date) {
-    return { [DATE_TAG]: Number.isNaN(raw.getTime()) ? null : raw.toISOString() };
+/**
+ * `value` with every `Date` replaced by its `{"$date": ...}` tag: a copy of the objects and
+ * arrays on the way (strings are shared, not visited), for `JSON.stringify` without a replacer,
+ * which would be called back for every string of a record. Plain data only (records, pages):
+ * other objects are kept as they are (`JSON.stringify` handles them as before).
+ */
+function tagDates(value: unknown): unknown {
+  if (typeof value !== "object" || value === null) {
+    return value;
   }
-  return value;
+  if (value instanceof Date) {
+    return { [DATE_TAG]: Number.isNaN(value.getTime()) ? null : value.toISOString() };
+  }
+  if (Array.isArray(value)) {
+    return value.map(tagDates);
+  }
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) {
+    return value;
+  }
+  const copy: Record<string, unknown> = {};
+  for (const [field, item] of Object.entries(value)) {
+    Object.defineProperty(copy, field, {
+      value: tagDates(item),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return copy;
 }
 
 /**
@@ -955,7 +1036,7 @@ function reviveDates(value: unknown): unknown {
 }
 
 function serializeJson<Value>(data: DeserializedData<Value>): string {
-  return JSON.stringify(data, replaceDates);
+  return JSON.stringify(tagDates(data));
 }
 
 function deserializeJson<Value>(text: string): DeserializedData<Value> | undefined {

@@ -68,6 +68,7 @@ import {
   RateLimitedError,
   withBackoff,
 } from "./rate-limit";
+import { createResponseCachePlugin } from "./response-cache";
 import { startSandbox, type SandboxHandle } from "./sandbox/server";
 import {
   attachSubscriptionServer,
@@ -319,6 +320,8 @@ export async function createGateway(
 
   const httpServer: Server = createServer();
   const tracingPlugin = tracing.apolloPlugin<GatewayContext>();
+  // Whole responses of repeated queries, keyed by account and list generation (off: none).
+  const responseCache = createResponseCachePlugin<GatewayContext>(cache);
   const schema = await buildGatewaySchema();
   const validationRules = [
     createOperationGuardRule(),
@@ -364,6 +367,8 @@ export async function createGateway(
         maxPageSize: config.gateway.maxPageSize,
       }),
       createRequestLogPlugin<GatewayContext>(logger),
+      // A stored answer is looked up only after the checks above passed (didResolveOperation).
+      ...(responseCache ? [responseCache] : []),
       // Cache-Control from the schema's @cacheControl hints; unhinted objects and roots: no-store.
       ApolloServerPluginCacheControl({ defaultMaxAge: 0 }),
       config.server.explorer
