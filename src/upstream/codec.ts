@@ -44,8 +44,21 @@ const PAGING_KEYS = ["count", "first", "last", "limit", "total"] as const;
 
 /** Normalises a property or parameter name: case- and blank-insensitive (`DCV Method` = `dcvmethod`). */
 export function normalizeName(name: string): string {
-  return name.replace(/[\s]+/g, "").toLowerCase();
+  let normal = normalNames.get(name);
+  if (normal === undefined) {
+    normal = name.replace(/[\s]+/g, "").toLowerCase();
+    // Replies repeat a few dozen names; a bound keeps odd input from growing the memo.
+    if (normalNames.size >= NORMAL_NAMES_KEPT) {
+      normalNames.clear();
+    }
+    normalNames.set(name, normal);
+  }
+  return normal;
 }
+
+/** Names normalised lately (every line of every reply has one). */
+const normalNames = new Map<string, string>();
+const NORMAL_NAMES_KEPT = 2_000;
 
 function stripLineBreaks(value: string): string {
   return value.replace(/[\r\n]+/g, "");
