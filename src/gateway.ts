@@ -51,6 +51,7 @@ import {
   createLogger,
   createRequestLogPlugin,
   createUpstreamCallLogger,
+  runWithLogger,
   type Logger,
 } from "./logger";
 import {
@@ -494,7 +495,15 @@ export async function createGateway(
           logger: logger.child({ component: "event-poller" }),
         })
       : undefined;
-  poller?.start();
+  // The poller's own upstream calls (a QueryEventList every interval) are logged at debug only:
+  // at info they would drown the request log. Its summaries and failures still show.
+  const pollerCalls = logger.child(
+    { component: "event-poller" },
+    { level: /^(debug|trace)$/.test(config.log.level) ? config.log.level : "warn" },
+  );
+  if (poller) {
+    runWithLogger(pollerCalls, () => poller.start());
+  }
   live.webhooks.start();
 
   const address = httpServer.address() as AddressInfo;
