@@ -22,6 +22,7 @@ import { HeaderMap } from "@apollo/server";
 import { GraphQLError } from "graphql";
 import { LRUCache } from "lru-cache";
 import { accountTag, type GatewayCache, type RedisLikeClient } from "./cache";
+import { notify, withTimeout } from "./store-call";
 import { type CallOptions, type UpstreamClient } from "./upstream/client";
 import { type CommandArgs, type CommandName } from "./upstream/commands";
 import { UpstreamError, type UpstreamOperation } from "./upstream/errors";
@@ -468,25 +469,4 @@ function numbers(reply: unknown, count: number): number[] {
     result.push(value);
   }
   return result;
-}
-
-class StoreTimeoutError extends Error {
-  override readonly name = "StoreTimeoutError";
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StoreTimeoutError(`store call exceeded ${ms} ms`)), ms);
-    timer.unref();
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function notify(listener: ((error: Error) => void) | undefined, caught: unknown): void {
-  try {
-    listener?.(caught instanceof Error ? caught : new Error(String(caught)));
-  } catch {
-    // A broken listener must not break a request.
-  }
 }

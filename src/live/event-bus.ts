@@ -8,6 +8,7 @@
  * locally as well (that would deliver each event twice on the publishing replica).
  */
 import { accountTag, type RedisConnection } from "../cache";
+import { notify, withTimeout } from "../store-call";
 import { type CertificateEvent, type EventBus } from "./types";
 
 /** Default longest wait for publishing one event, and for each step of `close`, in ms. */
@@ -282,31 +283,5 @@ function deliver(
     } catch (caught) {
       notify(onError, caught);
     }
-  }
-}
-
-class EventBusTimeoutError extends Error {
-  override readonly name = "EventBusTimeoutError";
-}
-
-/** `promise`, or a rejection after `ms` (a Redis call hangs while Redis is half dead). */
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new EventBusTimeoutError(`${what} timed out after ${ms} ms`)),
-      ms,
-    );
-    timer.unref();
-  });
-  promise.catch(() => undefined);
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function notify(listener: ((error: Error) => void) | undefined, caught: unknown): void {
-  try {
-    listener?.(caught instanceof Error ? caught : new Error(String(caught)));
-  } catch {
-    // A broken listener must not break the caller.
   }
 }

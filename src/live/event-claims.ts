@@ -9,6 +9,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { accountTag, type RedisConnection } from "../cache";
+import { notify, withTimeout } from "../store-call";
 import { type ClaimResult, type EventClaims } from "./types";
 
 /** Default dedup window: how long a processed event id is remembered, in ms (30 days). */
@@ -218,30 +219,4 @@ function positive(name: string, value: number): number {
     throw new RangeError(`event claims: ${name} must be a number >= 1`);
   }
   return Math.ceil(value);
-}
-
-class EventStoreTimeoutError extends Error {
-  override readonly name = "EventStoreTimeoutError";
-}
-
-/** `promise`, or a rejection after `ms` (a Redis call hangs while Redis is half dead). */
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new EventStoreTimeoutError(`${what} timed out after ${ms} ms`)),
-      ms,
-    );
-    timer.unref();
-  });
-  promise.catch(() => undefined);
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function notify(listener: ((error: Error) => void) | undefined, caught: unknown): void {
-  try {
-    listener?.(caught instanceof Error ? caught : new Error(String(caught)));
-  } catch {
-    // A broken listener must not break the caller.
-  }
 }

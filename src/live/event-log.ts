@@ -14,6 +14,7 @@
  * two keys never disagree for long and an id appended twice is kept once.
  */
 import { accountTag, type RedisConnection } from "../cache";
+import { notify, withTimeout } from "../store-call";
 import {
   type CertificateEvent,
   type EventFilter,
@@ -259,31 +260,4 @@ function positiveInteger(name: string, value: number): number {
     throw new RangeError(`event log: ${name} must be an integer >= 1`);
   }
   return value;
-}
-
-class EventStoreTimeoutError extends Error {
-  override readonly name = "EventStoreTimeoutError";
-}
-
-/** `promise`, or a rejection after `ms` (a Redis call hangs while Redis is half dead). */
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new EventStoreTimeoutError(`${what} timed out after ${ms} ms`)),
-      ms,
-    );
-    timer.unref();
-  });
-  // The lost race must not become an unhandled rejection.
-  promise.catch(() => undefined);
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function notify(listener: ((error: Error) => void) | undefined, caught: unknown): void {
-  try {
-    listener?.(caught instanceof Error ? caught : new Error(String(caught)));
-  } catch {
-    // A broken listener must not break the caller.
-  }
 }

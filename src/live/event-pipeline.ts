@@ -7,6 +7,7 @@
  * querying the certificate must see its new state, not the cached one.
  */
 import { type GatewayCache } from "../cache";
+import { notify } from "../store-call";
 import {
   type CertificateEvent,
   type EventBus,
@@ -92,12 +93,4 @@ export function createEventPipeline(deps: EventPipelineDeps): EventPipeline {
   }
 
   return { process };
-}
-
-function notify(listener: ((error: Error) => void) | undefined, caught: unknown): void {
-  try {
-    listener?.(caught instanceof Error ? caught : new Error(String(caught)));
-  } catch {
-    // A broken listener must not break the caller.
-  }
 }

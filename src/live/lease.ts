@@ -7,6 +7,7 @@
  * Redis layout: `gw:v1:lease:<name>` holding the holder's id, with the lease's TTL.
  */
 import { type RedisConnection } from "../cache";
+import { notify, withTimeout } from "../store-call";
 import { type Lease } from "./types";
 
 /** Default longest wait for one Redis call of a lease, in ms. */
@@ -126,27 +127,4 @@ function ttl(ttlMs: number): number {
     throw new RangeError("lease: ttlMs must be a number >= 1");
   }
   return Math.ceil(ttlMs);
-}
-
-class LeaseTimeoutError extends Error {
-  override readonly name = "LeaseTimeoutError";
-}
-
-/** `promise`, or a rejection after `ms` (a Redis call hangs while Redis is half dead). */
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new LeaseTimeoutError(`${what} timed out after ${ms} ms`)), ms);
-    timer.unref();
-  });
-  promise.catch(() => undefined);
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function notify(listener: ((error: Error) => void) | undefined, caught: unknown): void {
-  try {
-    listener?.(caught instanceof Error ? caught : new Error(String(caught)));
-  } catch {
-    // A broken listener must not break the caller.
-  }
 }
