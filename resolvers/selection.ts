@@ -7,18 +7,13 @@ import { type FieldNode, type GraphQLResolveInfo, Kind, type SelectionSetNode } 
  * `@skip`/`@include` count as selected, and a prefetch that turns out unneeded costs one read.
  */
 
-function childSelections(
-  sets: readonly SelectionSetNode[],
-  name: string,
-  info: GraphQLResolveInfo,
-): SelectionSetNode[] {
-  const found: SelectionSetNode[] = [];
+/** The fields selected directly in `sets`, fragments (named and inline) flattened. */
+function fieldsOf(sets: readonly SelectionSetNode[], info: GraphQLResolveInfo): FieldNode[] {
+  const fields: FieldNode[] = [];
   const visit = (set: SelectionSetNode, seen: Set<string>): void => {
     for (const selection of set.selections) {
       if (selection.kind === Kind.FIELD) {
-        if (selection.name.value === name && selection.selectionSet) {
-          found.push(selection.selectionSet);
-        }
+        fields.push(selection);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         visit(selection.selectionSet, seen);
       } else if (!seen.has(selection.name.value)) {
@@ -33,30 +28,7 @@ function childSelections(
   for (const set of sets) {
     visit(set, new Set());
   }
-  return found;
-}
-
-function fieldNames(sets: readonly SelectionSetNode[], info: GraphQLResolveInfo): Set<string> {
-  const names = new Set<string>();
-  const visit = (set: SelectionSetNode, seen: Set<string>): void => {
-    for (const selection of set.selections) {
-      if (selection.kind === Kind.FIELD) {
-        names.add(selection.name.value);
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        visit(selection.selectionSet, seen);
-      } else if (!seen.has(selection.name.value)) {
-        seen.add(selection.name.value);
-        const fragment = info.fragments[selection.name.value];
-        if (fragment) {
-          visit(fragment.selectionSet, seen);
-        }
-      }
-    }
-  };
-  for (const set of sets) {
-    visit(set, new Set());
-  }
-  return names;
+  return fields;
 }
 
 /**
@@ -75,10 +47,12 @@ export function selectedFieldNames(
   for (const path of paths) {
     let sets = roots;
     for (const step of path) {
-      sets = childSelections(sets, step, info);
+      sets = fieldsOf(sets, info)
+        .filter(field => field.name.value === step)
+        .flatMap(field => (field.selectionSet ? [field.selectionSet] : []));
     }
-    for (const name of fieldNames(sets, info)) {
-      names.add(name);
+    for (const field of fieldsOf(sets, info)) {
+      names.add(field.name.value);
     }
   }
   return names;
