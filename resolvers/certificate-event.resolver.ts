@@ -15,7 +15,7 @@ import { CertificateEvent } from "../schema/certificate-event.type";
 import { CertificateEventsArgs } from "../schema/certificate-events.args";
 import { CertificateOrder } from "../schema/certificate-order.type";
 import { Certificate } from "../schema/certificate.type";
-import { type CertificateEventRecord, type Context } from "../src/context";
+import { type CertificateEventRecord, type Context, type EventFilter } from "../src/context";
 import { BadUserInputError } from "../src/errors";
 import { toEventFilter, toCertificateEvent, toPageRecord } from "./live-mappers";
 import {
@@ -25,6 +25,28 @@ import {
   toConnection,
   toPageRequest,
 } from "./mappers";
+
+/**
+ * A page of the account's event history (the gateway's event log) matching `filter`, as a
+ * connection: `Query.certificateEvents` and `Certificate.events`.
+ */
+export async function eventHistory(
+  ctx: Context,
+  filter: EventFilter,
+  args: { first?: number | null; after?: string | null },
+): Promise<ConnectionShape<CertificateEvent>> {
+  const request = toPageRequest(args, ctx.settings.maxPageSize);
+  if (Array.isArray(request)) {
+    throw new BadUserInputError(request);
+  }
+  const page = await ctx.live.events.list(ctx.account, filter, request.offset, request.size);
+  return toConnection(
+    toPageRecord(page, request.offset, request.size),
+    request.offset,
+    request.size,
+    toCertificateEvent,
+  );
+}
 
 /** The arguments of `certificateUpdated` as graphql-js hands them to `subscribe`. */
 interface CertificateUpdatedArgs {
@@ -43,22 +65,7 @@ export class CertificateEventResolver {
     @Args(_type => CertificateEventsArgs) args: CertificateEventsArgs,
     @Ctx() ctx: Context,
   ): Promise<ConnectionShape<CertificateEvent>> {
-    const request = toPageRequest(args, ctx.settings.maxPageSize);
-    if (Array.isArray(request)) {
-      throw new BadUserInputError(request);
-    }
-    const page = await ctx.live.events.list(
-      ctx.account,
-      toEventFilter(args.filter),
-      request.offset,
-      request.size,
-    );
-    return toConnection(
-      toPageRecord(page, request.offset, request.size),
-      request.offset,
-      request.size,
-      toCertificateEvent,
-    );
+    return eventHistory(ctx, toEventFilter(args.filter), args);
   }
 
   @Subscription(_returns => CertificateEvent, {

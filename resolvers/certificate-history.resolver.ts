@@ -4,9 +4,8 @@ import { type CertificateEvent } from "../schema/certificate-event.type";
 import { CertificateHistoryArgs } from "../schema/certificate-history.args";
 import { Certificate } from "../schema/certificate.type";
 import { type Context } from "../src/context";
-import { BadUserInputError } from "../src/errors";
-import { toCertificateEvent, toPageRecord } from "./live-mappers";
-import { type CertificateRef, type ConnectionShape, toConnection, toPageRequest } from "./mappers";
+import { eventHistory } from "./certificate-event.resolver";
+import { type CertificateRef, type ConnectionShape } from "./mappers";
 
 /**
  * `Certificate.events`: a field of Certificate kept apart from `CertificateResolver` because it
@@ -23,24 +22,13 @@ export class CertificateHistoryResolver {
     @Args(_type => CertificateHistoryArgs) args: CertificateHistoryArgs,
     @Ctx() ctx: Context,
   ): Promise<ConnectionShape<CertificateEvent>> {
-    const request = toPageRequest(args, ctx.settings.maxPageSize);
-    if (Array.isArray(request)) {
-      throw new BadUserInputError(request);
-    }
-    const page = await ctx.live.events.list(
-      ctx.account,
+    return eventHistory(
+      ctx,
       {
         certificateId: certificate.id,
         ...(args.types && args.types.length > 0 ? { types: args.types } : {}),
       },
-      request.offset,
-      request.size,
-    );
-    return toConnection(
-      toPageRecord(page, request.offset, request.size),
-      request.offset,
-      request.size,
-      toCertificateEvent,
+      args,
     );
   }
 }

@@ -200,6 +200,11 @@ function parsedOrNull<T extends object>(
   }
 }
 
+/** The contact a certificate names by `id`, or none. */
+function contactRef(id: string | null): CertificateContactRef | null {
+  return id === null ? null : { id };
+}
+
 /** The fields of a certificate that name a contact. */
 const CONTACT_FIELDS = ["techContact", "organizationContact", "evApproverContact"] as const;
 
@@ -626,8 +631,7 @@ export class CertificateResolver {
     @Root() ref: CertificateRef,
     @Ctx() ctx: Context,
   ): Promise<CertificateContactRef | null> {
-    const id = (await this.full(ref, ctx)).techContactId;
-    return id === null ? null : { id };
+    return contactRef((await this.full(ref, ctx)).techContactId);
   }
 
   @FieldResolver(_returns => CertificateContact)
@@ -635,8 +639,7 @@ export class CertificateResolver {
     @Root() ref: CertificateRef,
     @Ctx() ctx: Context,
   ): Promise<CertificateContactRef | null> {
-    const id = (await this.full(ref, ctx)).organizationContactId;
-    return id === null ? null : { id };
+    return contactRef((await this.full(ref, ctx)).organizationContactId);
   }
 
   @FieldResolver(_returns => CertificateContact)
@@ -644,7 +647,6 @@ export class CertificateResolver {
     @Root() ref: CertificateRef,
     @Ctx() ctx: Context,
   ): Promise<CertificateContactRef | null> {
-    const id = (await this.full(ref, ctx)).evApproverContactId;
-    return id === null ? null : { id };
+    return contactRef((await this.full(ref, ctx)).evApproverContactId);
   }
 }
