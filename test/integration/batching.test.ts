@@ -133,8 +133,9 @@ describe("batching within one request", () => {
   });
 
   it("reads a single contact by its own record, not by the list", async () => {
-    const list = await gateway.query(CertificatesDocument, { first: 1 });
-    const id = list.data?.certificates.edges[0]?.node.id ?? "";
+    const list = await gateway.query(CertificatesWithDetailsDocument, { first: 50 });
+    const id = list.data?.certificates.nodes.find(n => n.techContact)?.id;
+    expect(id).toBeDefined();
     gateway.sandbox.resetCalls();
 
     const result = await gateway.queryRaw({
@@ -143,8 +144,9 @@ describe("batching within one request", () => {
     });
 
     expect(result.body.errors).toBeUndefined();
+    expect(result.body.data.certificate.techContact.email).toMatch(/@/);
     expect(gateway.sandbox.callsTo("QueryCertificateContactList")).toHaveLength(0);
-    expect(gateway.sandbox.callsTo("StatusCertificateContact").length).toBeLessThanOrEqual(1);
+    expect(gateway.sandbox.callsTo("StatusCertificateContact")).toHaveLength(1);
   });
 
   it("serves the certificates an order lists from what the order says", async () => {
