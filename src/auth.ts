@@ -26,6 +26,7 @@ import {
   OperationTypeNode,
   type SelectionSetNode,
 } from "graphql";
+import { accountTag } from "./cache";
 import { type CallOptions, type UpstreamClient } from "./upstream/client";
 import { type CommandArgs, type CommandName } from "./upstream/commands";
 import { UpstreamError } from "./upstream/errors";
@@ -312,7 +313,7 @@ const BASIC_CHALLENGE = `Basic realm="${AUTH_REALM}", charset="UTF-8"`;
 
 /** The rate-limit key of an upstream account: `account:` and 16 hex digits of sha256(login). */
 export function accountRateKey(login: string): string {
-  return `account:${createHash("sha256").update(login).digest("hex").slice(0, 16)}`;
+  return `account:${accountTag(login)}`;
 }
 
 /**
